@@ -1,0 +1,344 @@
+"""The measurement framework as data: pydantic models of a framework file and its load-time checks."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
+
+from conversations.errors import FrameworkError
+
+FRAMEWORKS_DIR = Path(__file__).parent / "frameworks"
+ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,31}$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class NationalBenchmark(_Model):
+    """An official national figure that a question's wording and scale match exactly."""
+
+    value: float
+    unit: Literal["percent", "mean"]
+    measure: str = Field(min_length=1, description="What the figure counts, e.g. 'agree'.")
+    year: str = Field(min_length=4)
+    geography: str = Field(min_length=2)
+    source_title: str = Field(min_length=3)
+    source_url: HttpUrl
+    scale_max: float | None = None
+
+    @model_validator(mode="after")
+    def _value_in_range(self) -> NationalBenchmark:
+        if self.unit == "percent" and not 0 <= self.value <= 100:
+            raise ValueError(f"a percentage benchmark must be between 0 and 100, got {self.value}")
+        if self.unit == "mean" and self.scale_max is None:
+            raise ValueError("a mean benchmark needs scale_max (the top of its scale)")
+        return self
+
+
+class Condition(_Model):
+    """Ask a question only when an earlier answer meets this test."""
+
+    question: str = Field(pattern=ID_PATTERN)
+    op: Literal["eq", "ne", "gt", "ge", "lt", "le"]
+    value: float | str | bool
+
+    def holds(self, answer: object) -> bool:
+        if answer is None:
+            return False
+        if isinstance(self.value, bool) or isinstance(self.value, str):
+            equal = answer == self.value
+            return equal if self.op == "eq" else (not equal if self.op == "ne" else False)
+        if isinstance(answer, bool) or not isinstance(answer, (int, float)):
+            return False
+        number, target = float(answer), float(self.value)
+        return {
+            "eq": number == target,
+            "ne": number != target,
+            "gt": number > target,
+            "ge": number >= target,
+            "lt": number < target,
+            "le": number <= target,
+        }[self.op]
+
+
+class _Question(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    version: int = Field(default=1, ge=1)
+    section: str
+    prompt: str = Field(min_length=3)
+    short: str = Field(min_length=2, description="A few words naming the answer in reviews.")
+    help: str = ""
+    required: bool = True
+    ask_if: Condition | None = None
+    official_wording: bool = False
+    benchmark: NationalBenchmark | None = None
+    headline: bool = False
+
+    @property
+    def numeric(self) -> bool:
+        return False
+
+
+class CountQuestion(_Question):
+    kind: Literal["count"]
+    unit: str = Field(default="", description="Plural noun for re-prompts: 'sessions'.")
+    min: int = Field(default=0, ge=0)
+    max: int | None = None
+
+    @property
+    def numeric(self) -> bool:
+        return True
+
+
+class NumberQuestion(_Question):
+    kind: Literal["number"]
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+    decimals: int = Field(default=1, ge=0, le=6)
+
+    @property
+    def numeric(self) -> bool:
+        return True
+
+
+class ScaleQuestion(_Question):
+    kind: Literal["scale"]
+    min: int = 1
+    max: int = 5
+    min_label: str = ""
+    max_label: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        return True
+
+
+class Option(_Model):
+    value: str = Field(pattern=r"^[a-z0-9_]+$")
+    label: str = Field(min_length=1)
+
+
+class ChoiceQuestion(_Question):
+    kind: Literal["choice"]
+    options: tuple[Option, ...] = Field(min_length=2)
+
+
+class YesNoQuestion(_Question):
+    kind: Literal["yes_no"]
+
+
+class ProportionQuestion(_Question):
+    """'x of n': how many of the respondents gave the counted answer."""
+
+    kind: Literal["proportion"]
+    numerator: str = Field(min_length=2, description="Who is counted, e.g. 'agree'.")
+    denominator: str = Field(default="respondents", min_length=2)
+    max_n: int | None = Field(default=None, ge=1)
+
+    @property
+    def numeric(self) -> bool:
+        return True
+
+
+class TextQuestion(_Question):
+    kind: Literal["text"]
+    max_length: int = Field(default=4000, ge=1)
+    flags_incident: bool = Field(
+        default=False, description="A non-empty answer is a tension or incident to highlight."
+    )
+
+
+Question = Annotated[
+    CountQuestion
+    | NumberQuestion
+    | ScaleQuestion
+    | ChoiceQuestion
+    | YesNoQuestion
+    | ProportionQuestion
+    | TextQuestion,
+    Field(discriminator="kind"),
+]
+NUMERIC_KINDS = ("count", "number", "scale", "proportion")
+
+
+class Section(_Model):
+    id: str = Field(pattern=ID_PATTERN)
+    title: str = Field(min_length=2)
+    intro: str = ""
+
+
+class Rule(_Model):
+    """A cross-question check: the answer to `left` may not exceed the answer to `right`."""
+
+    left: str
+    op: Literal["le"] = "le"
+    right: str
+    message: str = Field(min_length=5, description="Shown when broken; may use {left} {right}.")
+
+
+class Framework(_Model):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    version: int = Field(ge=1)
+    title: str = Field(min_length=3)
+    description: str = ""
+    sections: tuple[Section, ...] = Field(min_length=1)
+    questions: tuple[Question, ...] = Field(min_length=1)
+    rules: tuple[Rule, ...] = ()
+
+    @model_validator(mode="after")
+    def _check_graph(self) -> Framework:
+        problems = list(_graph_problems(self))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @cached_property
+    def by_id(self) -> Mapping[str, Question]:
+        return {q.id: q for q in self.questions}
+
+    def question(self, question_id: str) -> Question:
+        try:
+            return self.by_id[question_id]
+        except KeyError:
+            raise FrameworkError(f"{self.id} has no question {question_id!r}") from None
+
+    def number_of(self, question_id: str) -> int:
+        """The 1-based position of a question, as grantees see it in reviews."""
+        return [q.id for q in self.questions].index(question_id) + 1
+
+    def section_title(self, section_id: str) -> str:
+        return next(s.title for s in self.sections if s.id == section_id)
+
+    @property
+    def key(self) -> str:
+        return f"{self.id}@{self.version}"
+
+
+def _rule_refs(rule: Rule) -> Iterator[tuple[str, str]]:
+    for side in (rule.left, rule.right):
+        qid, _, part = side.partition(".")
+        yield qid, part
+
+
+def _graph_problems(fw: Framework) -> Iterator[str]:
+    section_ids = [s.id for s in fw.sections]
+    for dup in sorted({s for s in section_ids if section_ids.count(s) > 1}):
+        yield f"section id {dup!r} is used more than once"
+    seen: dict[str, int] = {}
+    for position, q in enumerate(fw.questions):
+        if q.id in seen:
+            yield f"question id {q.id!r} is used more than once"
+        seen.setdefault(q.id, position)
+        where = f"question {q.id}"
+        if q.section not in section_ids:
+            yield f"{where}: section {q.section!r} is not declared in [[sections]]"
+        if q.benchmark is not None:
+            if q.kind not in NUMERIC_KINDS:
+                yield f"{where}: a national benchmark needs a numeric kind, not {q.kind!r}"
+            if not q.official_wording:
+                yield f"{where}: a national benchmark is only allowed with official_wording = true"
+        if isinstance(q, (CountQuestion, ScaleQuestion)) and q.max is not None and q.max < q.min:
+            yield f"{where}: max ({q.max}) is below min ({q.min})"
+        if isinstance(q, ScaleQuestion) and q.max - q.min > 10:
+            yield f"{where}: a scale can have at most 11 points"
+        if (
+            isinstance(q, NumberQuestion)
+            and q.min is not None
+            and q.max is not None
+            and q.max < q.min
+        ):
+            yield f"{where}: max ({q.max}) is below min ({q.min})"
+        if isinstance(q, ChoiceQuestion):
+            values = [o.value for o in q.options]
+            for dup in sorted({v for v in values if values.count(v) > 1}):
+                yield f"{where}: option value {dup!r} is used more than once"
+        if q.ask_if is not None:
+            target = q.ask_if.question
+            if target not in seen or seen[target] >= position:
+                yield f"{where}: ask_if refers to {target!r}, which is not an earlier question"
+            else:
+                unreachable = _unreachable_because(fw.questions[seen[target]], q.ask_if)
+                if unreachable:
+                    yield f"{where}: can never be asked, because {unreachable}"
+    for rule in fw.rules:
+        for qid, part in _rule_refs(rule):
+            if qid not in seen:
+                yield f"rule {rule.left} <= {rule.right}: question {qid!r} does not exist"
+                continue
+            q = fw.questions[seen[qid]]
+            if q.kind not in NUMERIC_KINDS:
+                yield f"rule {rule.left} <= {rule.right}: {qid} is not numeric"
+            if part and not (isinstance(q, ProportionQuestion) and part in ("x", "n")):
+                yield f"rule {rule.left} <= {rule.right}: {qid}.{part} is not a part of {qid}"
+
+
+def _unreachable_because(target: _Question, cond: Condition) -> str | None:
+    """Why a condition on `target` can never hold, or None if it can."""
+    value = cond.value
+    if isinstance(target, ChoiceQuestion):
+        options = [o.value for o in target.options]
+        if cond.op == "eq" and value not in options:
+            return f"{target.id} has no option {value!r} (options: {', '.join(options)})"
+        if cond.op not in ("eq", "ne"):
+            return f"{target.id} is a choice; only eq and ne apply"
+    elif isinstance(target, YesNoQuestion):
+        if not isinstance(value, bool):
+            return f"{target.id} is yes/no, so the value must be true or false"
+    elif target.numeric:
+        if isinstance(value, (bool, str)):
+            return f"{target.id} is numeric, so the value must be a number"
+        if isinstance(target, ProportionQuestion):
+            return f"{target.id} is a proportion; conditions on proportions are not supported"
+    else:
+        return f"{target.id} is free text; conditions on text are not supported"
+    return None
+
+
+def load_framework(path: Path) -> Framework:
+    """Read and validate a framework file; every problem names the file and the question."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FrameworkError(f"{path}: no such framework file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FrameworkError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        return Framework.model_validate(data)
+    except ValidationError as exc:
+        raise FrameworkError(f"{path}: " + _describe(exc, data)) from None
+
+
+def _describe(exc: ValidationError, data: object) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = list(err["loc"])
+        where = _locate(loc, data)
+        lines.append(f"{where}: {err['msg']}")
+    return "\n  ".join(["invalid framework", *lines])
+
+
+def _locate(loc: list[int | str], data: object) -> str:
+    """Turn a pydantic location into words: 'question O3, field max'."""
+    if len(loc) >= 2 and loc[0] == "questions" and isinstance(loc[1], int):
+        questions = data.get("questions", []) if isinstance(data, dict) else []
+        qid = "?"
+        if loc[1] < len(questions) and isinstance(questions[loc[1]], dict):
+            qid = str(questions[loc[1]].get("id", f"#{loc[1] + 1}"))
+        rest = [str(p) for p in loc[2:] if p not in NUMERIC_KINDS + ("choice", "yes_no", "text")]
+        return f"question {qid}" + (f", field {'.'.join(rest)}" if rest else "")
+    return "framework" + (f" field {'.'.join(str(p) for p in loc)}" if loc else "")
+
+
+def builtin_framework_path(framework_id: str) -> Path:
+    return FRAMEWORKS_DIR / f"{framework_id}.toml"
+
+
+def load_builtin(framework_id: str) -> Framework:
+    return load_framework(builtin_framework_path(framework_id))
