@@ -6,4 +6,4 @@ class ConversationsError(Exception):
 
 
 class FrameworkError(ConversationsError):
-    """A framework file is missing, malformed or inconsistent; the message names file and question."""
+    """A framework file is missing, malformed or inconsistent; the message says where."""

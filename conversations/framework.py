@@ -1,7 +1,9 @@
-"""The measurement framework as data: pydantic models of a framework file and its load-time checks."""
+"""The measurement framework as data: pydantic models of a framework file and load-time checks."""
 
 from __future__ import annotations
 
+import re
+import string
 import tomllib
 from collections.abc import Iterator, Mapping
 from functools import cached_property
@@ -51,7 +53,7 @@ class Condition(_Model):
     def holds(self, answer: object) -> bool:
         if answer is None:
             return False
-        if isinstance(self.value, bool) or isinstance(self.value, str):
+        if isinstance(self.value, (bool, str)):
             equal = answer == self.value
             return equal if self.op == "eq" else (not equal if self.op == "ne" else False)
         if isinstance(answer, bool) or not isinstance(answer, (int, float)):
@@ -166,6 +168,7 @@ Question = Annotated[
     Field(discriminator="kind"),
 ]
 NUMERIC_KINDS = ("count", "number", "scale", "proportion")
+_KIND_TAGS = (*NUMERIC_KINDS, "choice", "yes_no", "text")
 
 
 class Section(_Model):
@@ -196,7 +199,7 @@ class Framework(_Model):
     def _check_graph(self) -> Framework:
         problems = list(_graph_problems(self))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))
         return self
 
     @cached_property
@@ -213,8 +216,8 @@ class Framework(_Model):
         """The 1-based position of a question, as grantees see it in reviews."""
         return [q.id for q in self.questions].index(question_id) + 1
 
-    def section_title(self, section_id: str) -> str:
-        return next(s.title for s in self.sections if s.id == section_id)
+    def section(self, section_id: str) -> Section:
+        return next(s for s in self.sections if s.id == section_id)
 
     @property
     def key(self) -> str:
@@ -244,6 +247,9 @@ def _graph_problems(fw: Framework) -> Iterator[str]:
                 yield f"{where}: a national benchmark needs a numeric kind, not {q.kind!r}"
             if not q.official_wording:
                 yield f"{where}: a national benchmark is only allowed with official_wording = true"
+            mismatch = _benchmark_problem(q, q.benchmark) if q.numeric else None
+            if mismatch:
+                yield f"{where}: {mismatch}"
         if isinstance(q, (CountQuestion, ScaleQuestion)) and q.max is not None and q.max < q.min:
             yield f"{where}: max ({q.max}) is below min ({q.min})"
         if isinstance(q, ScaleQuestion) and q.max - q.min > 10:
@@ -259,24 +265,59 @@ def _graph_problems(fw: Framework) -> Iterator[str]:
             values = [o.value for o in q.options]
             for dup in sorted({v for v in values if values.count(v) > 1}):
                 yield f"{where}: option value {dup!r} is used more than once"
+            labels = [o.label.casefold() for o in q.options]
+            for dup in sorted({v for v in labels if labels.count(v) > 1}):
+                # grantees may answer by label, so two equal labels could never be told apart
+                yield f"{where}: option label {dup!r} is used more than once"
         if q.ask_if is not None:
             target = q.ask_if.question
-            if target not in seen or seen[target] >= position:
+            if target not in seen and target not in {other.id for other in fw.questions}:
+                yield f"{where}: ask_if refers to {target!r}, which is not a question"
+            elif target not in seen or seen[target] >= position:
                 yield f"{where}: ask_if refers to {target!r}, which is not an earlier question"
             else:
                 unreachable = _unreachable_because(fw.questions[seen[target]], q.ask_if)
                 if unreachable:
                     yield f"{where}: can never be asked, because {unreachable}"
     for rule in fw.rules:
+        where = f"rule {rule.left} <= {rule.right}"
         for qid, part in _rule_refs(rule):
             if qid not in seen:
-                yield f"rule {rule.left} <= {rule.right}: question {qid!r} does not exist"
+                yield f"{where}: question {qid!r} does not exist"
                 continue
             q = fw.questions[seen[qid]]
             if q.kind not in NUMERIC_KINDS:
-                yield f"rule {rule.left} <= {rule.right}: {qid} is not numeric"
-            if part and not (isinstance(q, ProportionQuestion) and part in ("x", "n")):
-                yield f"rule {rule.left} <= {rule.right}: {qid}.{part} is not a part of {qid}"
+                yield f"{where}: {qid} is not numeric (it is {q.kind!r})"
+            elif part and not (isinstance(q, ProportionQuestion) and part in ("x", "n")):
+                yield f"{where}: {qid}.{part} is not a part of {qid}"
+            elif not part and isinstance(q, ProportionQuestion):
+                # an 'x of n' answer has no single number, so the engine could never test it
+                yield f"{where}: {qid} is a proportion; name {qid}.x or {qid}.n"
+        bad_fields = _message_fields(rule.message) - {"left", "right"}
+        if bad_fields:
+            # the engine formats the message with left and right only, so anything else crashes it
+            yield f"{where}: the message may only use {{left}} and {{right}}, not " + ", ".join(
+                "{" + f + "}" for f in sorted(bad_fields)
+            )
+
+
+def _message_fields(message: str) -> set[str]:
+    try:
+        return {field for _, field, _, _ in string.Formatter().parse(message) if field is not None}
+    except ValueError:
+        return {"(unbalanced braces)"}
+
+
+def _benchmark_problem(q: _Question, bench: NationalBenchmark) -> str | None:
+    """Why a national figure cannot be compared with this question's answers, or None."""
+    if bench.unit == "percent" and not isinstance(q, ProportionQuestion):
+        return "a percentage benchmark needs an 'x of n' (proportion) question"
+    if bench.unit == "mean":
+        if not isinstance(q, (NumberQuestion, ScaleQuestion)):
+            return "a mean benchmark needs a number or scale question"
+        if q.max is not None and bench.scale_max is not None and q.max != bench.scale_max:
+            return f"the benchmark's scale ends at {bench.scale_max:g}, the question's at {q.max:g}"
+    return None
 
 
 def _unreachable_because(target: _Question, cond: Condition) -> str | None:
@@ -291,6 +332,8 @@ def _unreachable_because(target: _Question, cond: Condition) -> str | None:
     elif isinstance(target, YesNoQuestion):
         if not isinstance(value, bool):
             return f"{target.id} is yes/no, so the value must be true or false"
+        if cond.op not in ("eq", "ne"):
+            return f"{target.id} is yes/no; only eq and ne apply"
     elif target.numeric:
         if isinstance(value, (bool, str)):
             return f"{target.id} is numeric, so the value must be a number"
@@ -304,36 +347,64 @@ def _unreachable_because(target: _Question, cond: Condition) -> str | None:
 def load_framework(path: Path) -> Framework:
     """Read and validate a framework file; every problem names the file and the question."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FrameworkError(f"{path}: no such framework file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FrameworkError(f"{path}: cannot be read: {exc}") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise FrameworkError(f"{path}: not valid TOML: {exc}") from None
+        raise FrameworkError(f"{path}: not valid TOML: {exc}{_near_question(text, exc)}") from None
     try:
         return Framework.model_validate(data)
     except ValidationError as exc:
         raise FrameworkError(f"{path}: " + _describe(exc, data)) from None
 
 
+def _near_question(text: str, exc: tomllib.TOMLDecodeError) -> str:
+    """' (in question O3)' when the syntax error follows a question's id line, else ''."""
+    found = re.search(r"at line (\d+)", str(exc))
+    if found is None:
+        return ""
+    qid = None
+    for line in text.splitlines()[: int(found.group(1))]:
+        if line.strip().startswith("[["):
+            qid = None
+        match = re.match(r"\s*id\s*=\s*[\"']([^\"']+)[\"']", line)
+        if match:
+            qid = match.group(1)
+    return f" (in question {qid})" if qid else ""
+
+
 def _describe(exc: ValidationError, data: object) -> str:
     lines = []
     for err in exc.errors():
-        loc = list(err["loc"])
-        where = _locate(loc, data)
-        lines.append(f"{where}: {err['msg']}")
+        where = _locate(list(err["loc"]), data)
+        message = err["msg"].removeprefix("Value error, ")
+        # the graph check reports all its problems in one error, a line each
+        for problem in message.splitlines():
+            lines.append(f"{where}: {problem}" if where else problem)
     return "\n  ".join(["invalid framework", *lines])
 
 
 def _locate(loc: list[int | str], data: object) -> str:
     """Turn a pydantic location into words: 'question O3, field max'."""
-    if len(loc) >= 2 and loc[0] == "questions" and isinstance(loc[1], int):
-        questions = data.get("questions", []) if isinstance(data, dict) else []
-        qid = "?"
-        if loc[1] < len(questions) and isinstance(questions[loc[1]], dict):
-            qid = str(questions[loc[1]].get("id", f"#{loc[1] + 1}"))
-        rest = [str(p) for p in loc[2:] if p not in NUMERIC_KINDS + ("choice", "yes_no", "text")]
-        return f"question {qid}" + (f", field {'.'.join(rest)}" if rest else "")
-    return "framework" + (f" field {'.'.join(str(p) for p in loc)}" if loc else "")
+    if not loc:
+        return ""
+    items = data.get(str(loc[0])) if isinstance(data, dict) else None
+    if len(loc) >= 2 and isinstance(loc[1], int) and isinstance(items, list):
+        item = items[loc[1]] if loc[1] < len(items) else None
+        raw_id = item.get("id") if isinstance(item, dict) else None
+        name = str(raw_id) if raw_id is not None else f"#{loc[1] + 1}"
+        if loc[0] == "rules" and isinstance(item, dict):
+            name = f"{item.get('left', '?')} <= {item.get('right', '?')}"
+        noun = {"questions": "question", "sections": "section", "rules": "rule"}.get(
+            str(loc[0]), str(loc[0])
+        )
+        rest = [str(p) for p in loc[2:] if p not in _KIND_TAGS]
+        return f"{noun} {name}" + (f", field {'.'.join(rest)}" if rest else "")
+    return "framework field " + ".".join(str(p) for p in loc)
 
 
 def builtin_framework_path(framework_id: str) -> Path:

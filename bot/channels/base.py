@@ -1,0 +1,48 @@
+"""What every channel shares: the inbound message shape and the protocol the dispatcher drives."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.rendering import ConversationView
+from conversations.state import Prompt
+from storage.records import CheckInContext
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A grantee's message, translated at the channel's edge."""
+
+    channel: str
+    external_id: str  # unique per delivery: Slack event_id, email Message-ID, a console line id
+    sender: str  # who sent it, in the channel's terms (email address, Slack user id)
+    text: str
+    question_id: str | None = None  # the question it answers, when the channel knows
+    strict: bool = False  # a button click: stale if its question is no longer being asked
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A rendered message ready for a channel to send."""
+
+    outbound_id: int
+    recipient: str
+    payload: Mapping[str, Any]
+
+
+class Channel(Protocol):
+    name: str
+
+    def recipient(self, context: CheckInContext) -> str:
+        """Where this channel reaches the grantee of a check-in."""
+        ...
+
+    def render(self, prompts: Sequence[Prompt], view: ConversationView) -> dict[str, Any]:
+        """Turn prompts into this channel's payload (stored before it is sent)."""
+        ...
+
+    async def deliver(self, delivery: Delivery) -> str | None:
+        """Send one message; return the channel's id for it, if any."""
+        ...

@@ -1,0 +1,314 @@
+"""The `checkins` command line: setup, rounds, the terminal check-in, configuration and the demo."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, NoReturn, TypeVar
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot import admin
+from bot.channels.base import InboundMessage
+from bot.channels.console import ConsoleChannel
+from bot.dispatcher import Dispatcher, utc_now
+from bot.grantee_import import GranteeImportError
+from bot.programme_file import ProgrammeFileError
+from bot.rendering import Renderer
+from bot.settings import Settings, SettingsError, describe_settings, load_settings
+from conversations.errors import FrameworkError
+from conversations.framework import load_framework
+from storage.db import StorageError, database, upgrade
+from storage.records import GranteeStatus
+
+app = typer.Typer(
+    help="Cohesion Check-ins: social cohesion check-ins for funders and grantees.",
+    pretty_exceptions_show_locals=False,  # locals can hold tokens and passwords
+)
+db_app = typer.Typer(help="The database.")
+framework_app = typer.Typer(help="Measurement frameworks.")
+programme_app = typer.Typer(help="Programmes.")
+grantees_app = typer.Typer(help="Grantees.")
+round_app = typer.Typer(help="Reporting rounds.")
+app.add_typer(db_app, name="db")
+app.add_typer(framework_app, name="framework")
+app.add_typer(programme_app, name="programme")
+app.add_typer(grantees_app, name="grantees")
+app.add_typer(round_app, name="round")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+T = TypeVar("T")
+
+SettingsPath = Annotated[
+    Path | None,
+    typer.Option("--settings", help="Settings file (default: ./settings.toml if present)."),
+]
+ProgrammeSlug = Annotated[str, typer.Option("--programme", help="The programme's slug.")]
+USER_ERRORS = (
+    SettingsError,
+    StorageError,
+    ProgrammeFileError,
+    GranteeImportError,
+    FrameworkError,
+    admin.AdminError,
+)
+
+
+def _settings(path: Path | None) -> Settings:
+    try:
+        return load_settings(path)
+    except SettingsError as exc:
+        _fail(f"Configuration problem: {exc}")
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[red]{message}[/red]", soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
+    """Run one command's work inside a database connection, turning known errors into messages."""
+
+    async def main() -> T:
+        async with database(settings.database_url()):
+            return await work()
+
+    try:
+        return asyncio.run(main())
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+
+
+@db_app.command("upgrade")
+def db_upgrade(settings: SettingsPath = None) -> None:
+    """Apply pending database migrations."""
+    config = _settings(settings)
+    try:
+        applied = asyncio.run(upgrade(config.database_url()))
+    except StorageError as exc:
+        _fail(str(exc))
+    if applied:
+        out.print(f"Applied {len(applied)} migration(s): {', '.join(applied)}")
+    else:
+        out.print("The database is up to date.")
+
+
+@framework_app.command("check")
+def framework_check(file: Path) -> None:
+    """Validate a framework file and list its questions."""
+    try:
+        fw = load_framework(file)
+    except FrameworkError as exc:
+        _fail(str(exc))
+    table = Table(title=f"{fw.title} ({fw.key}): {len(fw.questions)} questions")
+    for column in ("#", "id", "section", "kind", "required", "national benchmark", "question"):
+        table.add_column(column, overflow="fold")
+    for number, q in enumerate(fw.questions, start=1):
+        bench = q.benchmark
+        shown = f"{bench.value:g} {bench.unit}, {bench.year}, {bench.geography}" if bench else ""
+        table.add_row(
+            str(number),
+            q.id,
+            q.section,
+            q.kind,
+            "yes" if q.required else "optional",
+            shown,
+            q.short,
+        )
+    out.print(table)
+    out.print(f"{file} is valid.")
+
+
+@programme_app.command("load")
+def programme_load(file: Path, settings: SettingsPath = None) -> None:
+    """Create or update a programme (and its funder) from a programme file."""
+    loaded = _run(_settings(settings), lambda: admin.load_programme(file))
+    out.print(
+        f"Loaded programme {loaded.slug} ({loaded.name}) for {loaded.funder_name}, "
+        f"framework {loaded.framework_id}@{loaded.framework_version}."
+    )
+
+
+@grantees_app.command("import")
+def grantees_import(file: Path, programme: ProgrammeSlug, settings: SettingsPath = None) -> None:
+    """Import grantees from a CSV file; nothing is imported if any row is wrong."""
+    result = _run(_settings(settings), lambda: admin.import_grantees(file, programme))
+    out.print(f"Imported {file}: {result.created} new grantee(s), {result.updated} updated.")
+
+
+@round_app.command("open")
+def round_open(
+    programme: ProgrammeSlug,
+    period: Annotated[str, typer.Option(help="The period's label, e.g. '2026 Q4'.")],
+    due: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Due date (YYYY-MM-DD).")
+    ] = None,
+    settings: SettingsPath = None,
+) -> None:
+    """Open a round now, with one check-in per active grantee."""
+    config = _settings(settings)
+    due_day: date | None = due.date() if due else None
+    opened = _run(
+        config,
+        lambda: admin.open_round(
+            programme, period, now=utc_now(), timezone=config.schedule.timezone, due=due_day
+        ),
+    )
+    if opened.existed:
+        out.print(
+            f"Round {opened.round.period} was already open; {opened.created} new check-in(s) "
+            "created for grantees added since."
+        )
+    else:
+        out.print(f"Opened round {opened.round.period} with {opened.created} check-in(s).")
+    if opened.round.due_at:
+        local = opened.round.due_at.astimezone(ZoneInfo(config.schedule.timezone))
+        out.print(f"Due {local:%A %d %B %Y} ({config.schedule.timezone}).")
+
+
+STATUS_WORDS = {
+    "completed": "completed",
+    "in_progress": "in progress",
+    "reviewing": "reviewing answers",
+    "paused": "paused",
+    "stopped": "stopped",
+    "not_started": "not started",
+}
+
+
+def _status_text(row: GranteeStatus) -> str:
+    if row.checkin is None:
+        return "no check-in (joined after the round opened)"
+    return STATUS_WORDS.get(row.checkin.status, row.checkin.status)
+
+
+@round_app.command("status")
+def round_status(
+    programme: ProgrammeSlug,
+    period: Annotated[str | None, typer.Option(help="A period (default: the open round).")] = None,
+    settings: SettingsPath = None,
+) -> None:
+    """Who has completed, who is in progress, who has not started."""
+    config = _settings(settings)
+    report = _run(config, lambda: admin.round_status(programme, period))
+    zone = ZoneInfo(config.schedule.timezone)
+    state = "open" if report.round.is_open else "closed"
+    table = Table(title=f"{report.programme.name}: {report.round.period} ({state})")
+    for column in ("organisation", "grantee", "status", "answers", f"last activity ({zone.key})"):
+        table.add_column(column)
+    counts: dict[str, int] = {}
+    for row in report.rows:
+        status = _status_text(row)
+        counts[status] = counts.get(status, 0) + 1
+        last = (
+            row.last_activity.astimezone(zone).strftime("%d %b %H:%M") if row.last_activity else ""
+        )
+        name = row.grantee.name + (" (email failing)" if row.grantee.email_failing else "")
+        table.add_row(row.grantee.organisation, name, status, str(row.answered), last)
+    out.print(table)
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    out.print(f"{len(report.rows)} grantee(s): {summary}.")
+
+
+@app.command()
+def chat(
+    grantee: Annotated[str, typer.Option(help="The grantee's email address.")],
+    programme: Annotated[
+        str | None, typer.Option(help="The programme, if the grantee is in several.")
+    ] = None,
+    settings: SettingsPath = None,
+) -> None:
+    """Answer a grantee's open check-in in the terminal; quit any time and resume later."""
+    config = _settings(settings)
+
+    async def session() -> None:
+        context = await admin.checkin_for_chat(grantee, programme)
+        console = ConsoleChannel(Renderer(), write=_plain)
+        dispatcher = Dispatcher(
+            {"console": console},
+            max_invalid_attempts=config.conversation.max_invalid_attempts,
+            contact_hint=config.conversation.contact_hint,
+        )
+        session_id = uuid.uuid4().hex
+        await dispatcher.start(context.checkin.id, "console", occasion=session_id)
+        out.print("[dim](type your answers; `quit` leaves and keeps your place)[/dim]")
+        for line_number, line in enumerate(_lines(), start=1):
+            if line.strip().lower() in ("quit", "exit", ":q"):
+                break
+            message = InboundMessage(
+                "console", f"{session_id}:{line_number}", grantee.lower(), line
+            )
+            await dispatcher.handle(context.checkin.id, message)
+        out.print("Your answers are saved. Run the same command to carry on.")
+
+    _run(config, session)
+
+
+def _plain(text: str) -> None:
+    out.print(text, markup=False, highlight=False)
+
+
+def _lines() -> Iterator[str]:
+    while True:
+        try:
+            yield input("> ")
+        except EOFError:
+            return
+
+
+@app.command()
+def serve(settings: SettingsPath = None) -> None:
+    """Run the service (channels and scheduler) until stopped with Ctrl-C or SIGTERM."""
+    from bot.service import build_service
+
+    config = _settings(settings)
+    logging.getLogger().setLevel(config.logging.level)
+    try:
+        asyncio.run(build_service(config).run_until_stopped())
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+
+
+@app.command("check-config")
+def check_config(settings: SettingsPath = None) -> None:
+    """Print the effective configuration, with secrets masked."""
+    config = _settings(settings)
+    table = Table(title="Effective configuration")
+    for column in ("key", "value", "from"):
+        table.add_column(column)
+    for key, value, source in describe_settings(config):
+        table.add_row(key, value, source)
+    out.print(table)
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Option(help="Where the demo keeps its data.")] = Path(
+        "var/demo"
+    ),
+) -> None:
+    """Run the end-to-end demo on a fresh SQLite database."""
+    from bot.demo import run_demo
+
+    try:
+        asyncio.run(run_demo(directory, out))
+    except USER_ERRORS as exc:
+        _fail(str(exc))
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("Interrupted; everything answered so far is saved.")
+        sys.exit(130)

@@ -1,0 +1,211 @@
+"""Lock, load, step, save, send: the one path every channel's messages take through the engine."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import storage
+from bot.channels.base import Channel, Delivery, InboundMessage
+from bot.frameworks import framework_for
+from bot.rendering import ConversationView
+from conversations import engine
+from conversations.framework import Framework
+from conversations.state import (
+    EngineOptions,
+    Notice,
+    NoticeKind,
+    Prompt,
+    Reply,
+    SessionState,
+    Transition,
+)
+from storage.records import (
+    AnswerWrite,
+    CheckInContext,
+    InboundKey,
+    OutboundWrite,
+    StepOutcome,
+)
+
+log = logging.getLogger(__name__)
+Clock = Callable[[], datetime]
+RETRY_AFTER = timedelta(minutes=1)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What happened to one message, for the channel and for tests."""
+
+    outcome: StepOutcome
+    prompts: tuple[Prompt, ...]
+    deliveries: tuple[Delivery, ...]
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        channels: Mapping[str, Channel],
+        *,
+        clock: Clock = utc_now,
+        max_invalid_attempts: int = 3,
+        contact_hint: str = "",
+    ) -> None:
+        self.channels = channels
+        self.clock = clock
+        self.max_invalid_attempts = max_invalid_attempts
+        self.contact_hint = contact_hint
+
+    async def start(self, checkin_id: int, channel: str, occasion: str) -> StepReport:
+        """Send a check-in's opening message, or where it stands, once per occasion.
+
+        The occasion names why ("round-12" when a round opens, a terminal session's id), so
+        that running the same job twice sends nothing new.
+        """
+        context = await storage.load_checkin_context(checkin_id)
+        key = f"{channel}:start:{checkin_id}:{occasion}"
+        return await self._step(
+            context,
+            channel,
+            lambda fw, state, options: engine.start(fw, state, options),
+            inbound=None,
+            idempotency_key=key,
+            actor="system",
+        )
+
+    async def handle(self, checkin_id: int, message: InboundMessage) -> StepReport:
+        """Take one inbound message for a check-in; a second delivery of it changes nothing."""
+        context = await storage.load_checkin_context(checkin_id)
+        reply = Reply(message.text, message.question_id, message.strict)
+        return await self._step(
+            context,
+            message.channel,
+            lambda fw, state, options: engine.advance(fw, state, reply, options),
+            inbound=InboundKey(message.channel, message.external_id),
+            idempotency_key=f"{message.channel}:reply:{message.external_id}",
+            actor=f"{message.channel}:{message.sender}",
+        )
+
+    async def _step(
+        self,
+        context: CheckInContext,
+        channel_name: str,
+        step: Callable[[Framework, SessionState, EngineOptions], Transition],
+        *,
+        inbound: InboundKey | None,
+        idempotency_key: str,
+        actor: str,
+    ) -> StepReport:
+        channel = self.channels[channel_name]
+        framework = framework_for(context.programme)
+        state = _state_of(context, framework)
+        options = EngineOptions(
+            round_open=context.round.is_open,
+            max_invalid_attempts=self.max_invalid_attempts,
+            contact_hint=self.contact_hint,
+        )
+        transition = step(framework, state, options)
+        view = self.view(context)
+        recipient = channel.recipient(context)
+        payload = channel.render(transition.prompts, view)
+        result = await storage.save_step(
+            context.checkin.id,
+            expected_version=context.checkin.version,
+            state=transition.state.to_json(),
+            status=transition.state.status.value,
+            answers=[
+                AnswerWrite(a.question_id, a.question_version, a.value, a.raw_text, a.skipped)
+                for a in transition.answers
+            ],
+            channel=channel_name,
+            actor=actor,
+            now=self.clock(),
+            inbound=inbound,
+            outbound=[OutboundWrite(idempotency_key, channel_name, recipient, payload)],
+        )
+        if result.outcome is StepOutcome.DUPLICATE:
+            log.info("duplicate delivery %s ignored", inbound)
+            return StepReport(result.outcome, (), ())
+        if result.outcome is StepOutcome.CONFLICT:
+            return await self._tell_conflict(result.checkin.state, context, channel, inbound, view)
+        deliveries = tuple(
+            Delivery(outbound_id, recipient, payload) for outbound_id in result.outbound_ids
+        )
+        await self.deliver(channel, deliveries)
+        return StepReport(result.outcome, transition.prompts, deliveries)
+
+    async def _tell_conflict(
+        self,
+        fresh_state: Mapping[str, object],
+        context: CheckInContext,
+        channel: Channel,
+        inbound: InboundKey | None,
+        view: ConversationView,
+    ) -> StepReport:
+        """Someone else changed the check-in first: say so, and show where it now stands."""
+        framework = view.framework
+        fresh = SessionState.from_json(fresh_state) if fresh_state else engine.new_state(framework)
+        where = engine.where(framework, fresh)
+        prompts = (Notice(NoticeKind.CONFLICT), *where)
+        recipient = channel.recipient(context)
+        payload = channel.render(prompts, view)
+        key = f"{channel.name}:conflict:{inbound.external_id if inbound else context.checkin.id}"
+        ids: tuple[int, ...] = ()
+        if inbound is not None:
+            # recorded, so that a redelivery of the same message is not handled a second time
+            await storage.record_inbound(
+                inbound, now=self.clock(), outcome="conflict", checkin_id=context.checkin.id
+            )
+        ids = await storage.enqueue_outbound(
+            [OutboundWrite(key, channel.name, recipient, payload)],
+            checkin_id=context.checkin.id,
+            now=self.clock(),
+        )
+        deliveries = tuple(Delivery(i, recipient, payload) for i in ids)
+        await self.deliver(channel, deliveries)
+        return StepReport(StepOutcome.CONFLICT, prompts, deliveries)
+
+    async def deliver(self, channel: Channel, deliveries: Sequence[Delivery]) -> None:
+        """Send what was just stored; a failure leaves it pending for the channel's retry loop."""
+        for delivery in deliveries:
+            try:
+                external_id = await channel.deliver(delivery)
+            except Exception as exc:  # a channel fault must not lose the stored step
+                log.warning("sending %s failed, will retry: %s", delivery.outbound_id, exc)
+                await storage.mark_outbound_failed(
+                    delivery.outbound_id,
+                    now=self.clock(),
+                    error=str(exc),
+                    retry_at=self.clock() + RETRY_AFTER,
+                )
+            else:
+                await storage.mark_outbound_sent(
+                    delivery.outbound_id, now=self.clock(), external_id=external_id
+                )
+
+    def view(self, context: CheckInContext) -> ConversationView:
+        due = None
+        if context.round.due_at is not None:
+            local = context.round.due_at.astimezone(ZoneInfo(context.grantee.timezone))
+            due = f"{local:%A} {local.day} {local:%B %Y}"
+        return ConversationView(
+            framework=framework_for(context.programme),
+            grantee_name=context.grantee.name,
+            programme_name=context.programme.name,
+            period=context.round.period,
+            due=due,
+            contact_hint=self.contact_hint,
+        )
+
+
+def _state_of(context: CheckInContext, framework: Framework) -> SessionState:
+    if not context.checkin.state:
+        return engine.new_state(framework)
+    return SessionState.from_json(context.checkin.state)

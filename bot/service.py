@@ -1,0 +1,88 @@
+"""The long-running service: storage first, then channels and the scheduler; a graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Protocol
+
+import storage
+from bot.channels.base import Channel
+from bot.dispatcher import Clock, Dispatcher, utc_now
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Component(Protocol):
+    """Something the service starts after the database and stops before it."""
+
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class Service:
+    def __init__(self, settings: Settings, *, clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.channels: dict[str, Channel] = {}
+        self.components: list[Component] = []
+        self.dispatcher = Dispatcher(
+            self.channels,
+            clock=clock,
+            max_invalid_attempts=settings.conversation.max_invalid_attempts,
+            contact_hint=settings.conversation.contact_hint,
+        )
+        self._stopping = asyncio.Event()
+
+    def add_channel(self, channel: Channel) -> None:
+        self.channels[channel.name] = channel
+
+    def add_component(self, component: Component) -> None:
+        self.components.append(component)
+
+    async def start(self) -> None:
+        # the database comes first: tortoise's context must exist before any task that uses it
+        await storage.connect(self.settings.database_url())
+        started: list[Component] = []
+        try:
+            for component in self.components:
+                await component.start()
+                started.append(component)
+                log.info("started %s", component.name)
+        except BaseException:
+            for component in reversed(started):
+                await component.stop()
+            await storage.disconnect()
+            raise
+
+    async def stop(self) -> None:
+        for component in reversed(self.components):
+            try:
+                await component.stop()
+            except Exception:  # keep stopping the rest; the database must still close
+                log.exception("stopping %s failed", component.name)
+        await storage.disconnect()
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def run_until_stopped(self) -> None:
+        """Run until SIGTERM or SIGINT, then finish in-flight work and stop."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop)
+        await self.start()
+        try:
+            await self._stopping.wait()
+        finally:
+            await self.stop()
+
+
+def build_service(settings: Settings, *, clock: Clock = utc_now) -> Service:
+    """Wire the service from settings: each channel and the scheduler register here."""
+    return Service(settings, clock=clock)

@@ -1,0 +1,496 @@
+"""Settings: defaults in settings.toml, CHECKINS_* environment overrides, secrets from env only."""
+
+from __future__ import annotations
+
+import contextvars
+import difflib
+import os
+import tomllib
+import zoneinfo
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import annotated_types
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
+from pydantic import field_validator as validates
+from pydantic_core import ErrorDetails
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "CHECKINS_"
+SETTINGS_PATH_ENV = "CHECKINS_SETTINGS"
+DEFAULT_SETTINGS_FILE = Path("settings.toml")
+# Slack's own names, as its docs and bolt's examples use them; CHECKINS_SLACK__* wins over these.
+SLACK_ENV_NAMES = {
+    "SLACK_BOT_TOKEN": "bot_token",
+    "SLACK_SIGNING_SECRET": "signing_secret",
+    "SLACK_APP_TOKEN": "app_token",
+}
+SECRET_KEYS = ("email.smtp_password", "slack.bot_token", "slack.signing_secret", "slack.app_token")
+DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+# Token-type prefixes are public knowledge, so showing them helps spot a swapped token safely.
+_PUBLIC_TOKEN_PREFIXES = ("xoxb-", "xoxp-", "xapp-", "xoxe-")
+
+
+class SettingsError(Exception):
+    """Unusable settings; each line names the key, what is expected and where the value came."""
+
+    def __init__(self, problems: str | Sequence[str]) -> None:
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass(frozen=True)
+class MaildirRelay:
+    """Outbound mail is written to a local maildir instead of being sent (development, demos)."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class SmtpRelay:
+    host: str
+    port: int
+    implicit_tls: bool  # smtps://; plain smtp:// may still upgrade with STARTTLS
+
+
+def _parse_relay(text: str) -> MaildirRelay | SmtpRelay:
+    expected = "expected 'maildir:PATH', 'smtp://HOST:PORT' or 'smtps://HOST:PORT'"
+    if text.startswith("maildir:"):
+        if not text.removeprefix("maildir:").strip():
+            raise ValueError(f"{expected}; the maildir path is empty")
+        return MaildirRelay(Path(text.removeprefix("maildir:").strip()))
+    parts = urlsplit(text)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError(expected)
+    if parts.username or parts.password:
+        raise ValueError(
+            "do not put credentials in the relay URL: use email.smtp_username and the "
+            "CHECKINS_EMAIL__SMTP_PASSWORD environment variable"
+        )
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port is None or parts.path not in ("", "/"):
+        raise ValueError(f"{expected}, with a port number (e.g. smtp://mail.example.org:587)")
+    return SmtpRelay(parts.hostname, port, implicit_tls=parts.scheme == "smtps")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = Field(
+        "sqlite://var/checkins.sqlite3",
+        description="sqlite://PATH (relative to the settings file) or postgres://user@host/db.",
+    )
+
+    @validates("url")
+    @classmethod
+    def _known_scheme(cls, url: str) -> str:
+        scheme, sep, rest = url.partition("://")
+        if not sep or scheme.lower() not in DATABASE_SCHEMES:
+            raise ValueError(
+                "expected a URL starting with sqlite://, postgres://, postgresql:// or asyncpg:// "
+                "(e.g. 'sqlite://var/checkins.sqlite3' or 'postgres://checkins@db:5432/checkins')"
+            )
+        if scheme.lower() == "sqlite" and not rest.partition("?")[0]:
+            raise ValueError(
+                "a sqlite:// URL needs a file path, e.g. 'sqlite://var/checkins.sqlite3'"
+            )
+        return url
+
+
+class EmailSettings(_Section):
+    from_address: str = Field("checkins@localhost", description="Sender of check-in emails.")
+    from_name: str = Field("Cohesion Check-ins", description="Display name of the sender.")
+    reply_domain: str = Field("localhost", description="Domain of per-check-in reply addresses.")
+    inbound_host: str = Field("127.0.0.1", description="Address the inbound SMTP server binds.")
+    inbound_port: int = Field(2525, ge=0, le=65535, description="0 picks a free port (tests).")
+    max_message_bytes: int = Field(1_000_000, ge=1, description="Larger inbound mail is refused.")
+    relay: str = Field("maildir:var/outbox", description="maildir:PATH, smtp:// or smtps://.")
+    smtp_username: str | None = Field(None, description="Login for the relay, if it needs one.")
+    smtp_password: SecretStr | None = Field(None, description="CHECKINS_EMAIL__SMTP_PASSWORD.")
+    smtp_starttls: bool = Field(True, description="Upgrade smtp:// relays with STARTTLS.")
+    questions_per_message: int = Field(
+        0, ge=0, description="0 sends a whole section per email; N sends N questions."
+    )
+
+    @validates("from_address")
+    @classmethod
+    def _looks_like_address(cls, value: str) -> str:
+        # email-validator refuses "localhost", the sensible development default: check shape only.
+        local, at, domain = value.partition("@")
+        if not (at and local and domain) or "@" in domain or any(c.isspace() for c in value):
+            raise ValueError("expected an email address such as 'checkins@yourcharity.org'")
+        return value
+
+    @validates("relay")
+    @classmethod
+    def _valid_relay(cls, value: str) -> str:
+        _parse_relay(value)
+        return value
+
+
+class SlackSettings(_Section):
+    api_base_url: str = Field("https://slack.com/api/", description="Slack Web API base URL.")
+    http_host: str = Field("127.0.0.1", description="Address the Events API endpoint binds.")
+    http_port: int = Field(3000, ge=0, le=65535, description="0 picks a free port (tests).")
+    bot_token: SecretStr | None = Field(None, description="SLACK_BOT_TOKEN (xoxb-...).")
+    signing_secret: SecretStr | None = Field(None, description="SLACK_SIGNING_SECRET.")
+    app_token: SecretStr | None = Field(None, description="SLACK_APP_TOKEN (xapp-, Socket Mode).")
+    messages_per_second: float = Field(1.0, gt=0, description="Outbound pace per channel.")
+
+    @validates("api_base_url")
+    @classmethod
+    def _http_url_with_slash(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("expected an http(s) URL such as 'https://slack.com/api/'")
+        # slack_sdk joins method names onto the base URL, so a missing slash would break every call.
+        return value if value.endswith("/") else value + "/"
+
+
+class ScheduleSettings(_Section):
+    timezone: str = Field("Europe/London", description="IANA zone for send times and periods.")
+    tick_seconds: int = Field(30, ge=1, description="How often the scheduler looks for work.")
+    catch_up_hours: int = Field(24, ge=0, description="Missed jobs younger than this still run.")
+
+    @validates("timezone")
+    @classmethod
+    def _iana_zone(cls, value: str) -> str:
+        if value not in zoneinfo.available_timezones():
+            close = difflib.get_close_matches(value, zoneinfo.available_timezones(), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ", such as 'Europe/London'"
+            raise ValueError(f"expected an IANA time zone name{hint}")
+        return value
+
+
+class ConversationSettings(_Section):
+    max_invalid_attempts: int = Field(3, ge=1, description="Invalid answers before offering help.")
+    contact_hint: str = Field(
+        "", description="Who grantees can ask, e.g. 'your programme officer'."
+    )
+
+
+class LoggingSettings(_Section):
+    level: str = Field("INFO", description="CRITICAL, ERROR, WARNING, INFO or DEBUG.")
+
+    @validates("level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
+
+# The sources a load_settings() call is using; without one, Settings(...) is a plain value.
+_LOADING: contextvars.ContextVar[tuple[PydanticBaseSettingsSource, ...]] = contextvars.ContextVar(
+    "checkins_settings_sources"
+)
+
+
+class Settings(BaseSettings):
+    """All settings. Build with load_settings(); Settings(...) alone reads no file or env."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        env_ignore_empty=True,
+        case_sensitive=False,
+        extra="forbid",
+        frozen=True,
+    )
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    email: EmailSettings = Field(default_factory=EmailSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    conversation: ConversationSettings = Field(default_factory=ConversationSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+    _path: Path | None = PrivateAttr(None)
+    _base_dir: Path | None = PrivateAttr(None)
+    _origins: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Tests construct Settings directly and must never see the developer's environment.
+        return (init_settings, *_LOADING.get(()))
+
+    @property
+    def source_path(self) -> Path | None:
+        """The settings file these settings were read from, if any."""
+        return self._path
+
+    def origin(self, dotted_key: str) -> str:
+        """Where a value came from: "default", "file" or "env"."""
+        return self._origins.get(dotted_key, "default")
+
+    def _resolve(self, path: Path) -> Path:
+        base = self._base_dir if self._base_dir is not None else Path.cwd()
+        return Path(os.path.normpath(base / path.expanduser()))
+
+    def database_url(self) -> str:
+        """The database URL with a relative SQLite path made absolute (sqlite:///abs/path)."""
+        url = self.database.url
+        scheme, _, rest = url.partition("://")
+        if scheme.lower() != "sqlite":
+            return url
+        path, question, query = rest.partition("?")
+        if path == ":memory:" or path.startswith("/"):
+            return url
+        return f"sqlite://{self._resolve(Path(path))}{question}{query}"
+
+    def email_relay(self) -> MaildirRelay | SmtpRelay:
+        """The outbound relay; a relative maildir resolves like the SQLite path."""
+        relay = _parse_relay(self.email.relay)
+        if isinstance(relay, MaildirRelay):
+            return MaildirRelay(self._resolve(relay.path))
+        return relay
+
+
+class _EnvSource(EnvSettingsSource):
+    """pydantic-settings' env source reading a given mapping, with Slack's own variable names."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        env = {k.lower(): v for k, v in self._environ.items() if v != ""}
+        for slack_name, key in SLACK_ENV_NAMES.items():
+            value = env.get(slack_name.lower())
+            if value is not None:
+                env.setdefault(f"{ENV_PREFIX}slack__{key}".lower(), value)
+        return env
+
+
+def _env_names(environ: Mapping[str, str]) -> dict[str, str]:
+    """Dotted key (or bare section) -> the environment variable that set it, for messages."""
+    names = {f"slack.{key}": name for name, key in SLACK_ENV_NAMES.items() if environ.get(name)}
+    for name, value in environ.items():
+        lower = name.lower()
+        if value and lower.startswith(ENV_PREFIX.lower()):
+            section, _, key = lower[len(ENV_PREFIX) :].partition("__")
+            names[f"{section}.{key}" if key else section] = name
+    return names
+
+
+def _flatten(data: Mapping[str, Any]) -> set[str]:
+    keys: set[str] = set()
+    for section, table in data.items():
+        keys.add(section)
+        if isinstance(table, Mapping):
+            keys.update(f"{section}.{key}" for key in table)
+    return keys
+
+
+def _find_settings_file(path: Path | None, environ: Mapping[str, str]) -> Path | None:
+    if path is None and environ.get(SETTINGS_PATH_ENV):
+        # The variable beats ./settings.toml: a deployment that sets it means it, wherever it runs.
+        path = Path(environ[SETTINGS_PATH_ENV])
+        named = f"{path} (named by {SETTINGS_PATH_ENV})"
+    elif path is None:
+        return DEFAULT_SETTINGS_FILE if DEFAULT_SETTINGS_FILE.is_file() else None
+    else:
+        named = str(path)
+    if not path.exists():
+        raise SettingsError(
+            f"{named}: no such settings file; check the path, or omit it for defaults"
+        )
+    if not path.is_file():
+        raise SettingsError(f"{named}: is not a file; give the path of a settings.toml file")
+    return path
+
+
+def load_settings(
+    path: Path | None = None, *, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Read the settings file (if any) and the environment; SettingsError names every problem."""
+    env = os.environ if environ is None else environ
+    path = _find_settings_file(path, env)
+    try:
+        toml_source = TomlConfigSettingsSource(Settings, toml_file=path) if path else None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: not valid TOML ({exc}); fix the file and try again") from None
+    except OSError as exc:
+        raise SettingsError(f"{path}: cannot be read ({exc.strerror})") from None
+    file_data = toml_source.toml_data if toml_source else {}
+    file_keys = _flatten(file_data)
+    env_source = _EnvSource(Settings, env)
+    env_keys = _flatten(env_source())
+    names = _env_names(env)
+
+    problems = [_secret_in_file(key, path) for key in SECRET_KEYS if key in file_keys]
+    problems += [
+        f"{name}: there is no settings section {section.split('.')[0]!r}; "
+        f"the sections are {_list(Settings.model_fields)}"
+        for section, name in names.items()
+        if "." in section and section.split(".")[0] not in Settings.model_fields
+    ]
+    if problems:
+        raise SettingsError(problems)
+
+    def where(key: str) -> str:
+        for candidate in (key, key.split(".")[0]):
+            if candidate in env_keys:
+                return f"environment variable {names.get(candidate, candidate)}"
+            if candidate in file_keys:
+                return str(path)
+        return "the defaults"
+
+    token = _LOADING.set((env_source, toml_source) if toml_source else (env_source,))
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise SettingsError([_explain(e, where(_dotted(e))) for e in exc.errors()]) from None
+    finally:
+        _LOADING.reset(token)
+    settings._path = path.absolute() if path else None
+    settings._base_dir = path.absolute().parent if path else Path.cwd()
+    settings._origins = {key: "file" for key in file_keys} | {key: "env" for key in env_keys}
+    return settings
+
+
+def _secret_in_file(key: str, path: Path | None) -> str:
+    section, _, name = key.partition(".")
+    env_name = f"{ENV_PREFIX}{section.upper()}__{name.upper()}"
+    slack = [n for n, k in SLACK_ENV_NAMES.items() if section == "slack" and k == name]
+    if slack:
+        env_name = f"{slack[0]} (or {env_name})"
+    return (
+        f"{key} is set in {path}, but secrets are read only from the environment: "
+        f"delete it from the file and set {env_name} instead"
+    )
+
+
+def _dotted(err: ErrorDetails) -> str:
+    return ".".join(str(part) for part in err["loc"])
+
+
+def _list(names: Mapping[str, object] | Sequence[str]) -> str:
+    return ", ".join(names)
+
+
+def _section_fields(section: str) -> Mapping[str, Any]:
+    annotation = Settings.model_fields[section].annotation
+    assert isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    return annotation.model_fields
+
+
+def _expected(section: str, key: str) -> str:
+    field = _section_fields(section)[key]
+    words = {int: "a whole number", float: "a number", bool: "true or false"}
+    text = next((w for t, w in words.items() if field.annotation is t), "text in quotes")
+    ge = next((m.ge for m in field.metadata if isinstance(m, annotated_types.Ge)), None)
+    le = next((m.le for m in field.metadata if isinstance(m, annotated_types.Le)), None)
+    gt = next((m.gt for m in field.metadata if isinstance(m, annotated_types.Gt)), None)
+    if ge is not None and le is not None:
+        return f"{text} from {ge} to {le}"
+    if ge is not None:
+        return f"{text} of at least {ge}"
+    if gt is not None:
+        return f"{text} greater than {gt}"
+    return text
+
+
+def _explain(err: ErrorDetails, where: str) -> str:
+    """One line a person can act on: "email.inbound_port = 'x' (from FILE): expected ..."."""
+    loc = [str(part) for part in err["loc"]]
+    dotted = ".".join(loc)
+    if len(loc) == 1:
+        if err["type"] == "extra_forbidden":
+            return (
+                f"{dotted} (from {where}): unknown section; "
+                f"the sections are {_list(Settings.model_fields)}"
+            )
+        return f"{dotted} (from {where}): expected a table of settings, [{dotted}] in the file"
+    section, key = loc[0], loc[1]
+    known = _section_fields(section)
+    if err["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(key, list(known), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        keys = f"the keys of [{section}] are {_list(known)}"
+        return f"{dotted} (from {where}): unknown key; {hint}{keys}"
+    # Never echo a secret, even a malformed one, and hide passwords inside URLs.
+    given = "" if dotted in SECRET_KEYS else f" = {_mask_url(err['input'])!r}"
+    if err["type"] == "value_error":
+        expected = str((err.get("ctx") or {}).get("error", err["msg"]))
+    else:
+        expected = f"expected {_expected(section, key)}"
+    return f"{dotted}{given} (from {where}): {expected}"
+
+
+def _mask_url(url: object) -> object:
+    """Hide the password in a URL: postgres://user:***@host/db."""
+    if not isinstance(url, str):
+        return url
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not (sep and at and ":" in credentials):
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+
+
+def _mask_secret(secret: SecretStr) -> str:
+    value = secret.get_secret_value()
+    prefix = value[:4] + "…" if value.startswith(_PUBLIC_TOKEN_PREFIXES) else ""
+    return f"{prefix}(set, {len(value)} chars)"
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "(not set)"
+    if isinstance(value, SecretStr):
+        return _mask_secret(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{_mask_url(value)}"'
+    return str(value)
+
+
+def describe_settings(settings: Settings) -> list[tuple[str, str, str]]:
+    """Every setting as (dotted key, shown value, source), secrets masked, in file order."""
+    rows = []
+    for section in Settings.model_fields:
+        values = getattr(settings, section)
+        for key in _section_fields(section):
+            dotted = f"{section}.{key}"
+            rows.append((dotted, _show(getattr(values, key)), settings.origin(dotted)))
+    return rows
+
+
+__all__ = [
+    "ConversationSettings",
+    "DatabaseSettings",
+    "EmailSettings",
+    "LoggingSettings",
+    "MaildirRelay",
+    "ScheduleSettings",
+    "Settings",
+    "SettingsError",
+    "SlackSettings",
+    "SmtpRelay",
+    "describe_settings",
+    "load_settings",
+]

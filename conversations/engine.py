@@ -1,0 +1,513 @@
+"""The pure step engine: (framework, state, reply) in, (new state, prompts, answers) out."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from conversations.answers import AnswerValue, Rejection, format_answer, parse_answer
+from conversations.framework import Framework, Question, Rule
+from conversations.state import (
+    AnswerEvent,
+    Ask,
+    Completed,
+    EngineOptions,
+    Help,
+    Invalid,
+    Notice,
+    NoticeKind,
+    Paused,
+    Prompt,
+    Recorded,
+    Reply,
+    Review,
+    ReviewItem,
+    SessionState,
+    SkippedNote,
+    Status,
+    Stopped,
+    Transition,
+    Welcome,
+)
+
+_COMMAND = re.compile(
+    r"^\s*(?P<word>help|\?|skip|back|edit|change|later|pause|stop|start|resume|continue|review"
+    r"|submit|send|done|confirm|yes)\b(?P<arg>.*?)[\s.!]*$",
+    re.IGNORECASE,
+)
+_SUBMIT_WORDS = {"submit", "send", "done", "confirm", "yes"}
+_WITHDRAWN = "(no longer applies)"
+
+
+def new_state(framework: Framework) -> SessionState:
+    return SessionState(framework=framework.key)
+
+
+def start(
+    framework: Framework, state: SessionState, options: EngineOptions | None = None
+) -> Transition:
+    """Open the conversation (the round's first message), or show where it stands."""
+    options = options or EngineOptions()
+    if state.status is Status.NOT_STARTED:
+        return _begin(framework, state)
+    return _resume(framework, state, options)
+
+
+def advance(
+    framework: Framework,
+    state: SessionState,
+    reply: Reply,
+    options: EngineOptions | None = None,
+) -> Transition:
+    """Take one reply and decide what happens next."""
+    options = options or EngineOptions()
+    if state.status is not Status.COMPLETED and not options.round_open:
+        return Transition(state, (Notice(NoticeKind.ROUND_CLOSED),))
+    if reply.strict and reply.question_id is not None and reply.question_id != state.current:
+        return _stale(framework, state)
+    command = _recognise_command(framework, state, reply.text)
+    if command is not None:
+        return _command(framework, state, *command, options)
+    if reply.question_id is not None and not reply.strict:
+        return _answer_targeted(framework, state, reply, options)
+    return _text(framework, state, reply.text, options)
+
+
+def where(framework: Framework, state: SessionState) -> tuple[Prompt, ...]:
+    """Prompts that show where a check-in stands, changing nothing."""
+    if state.status is Status.IN_PROGRESS and state.current is not None:
+        return (_ask(framework, state, framework.question(state.current)),)
+    if state.status in (Status.REVIEWING, Status.COMPLETED):
+        return (_review(framework, state),)
+    if state.status is Status.PAUSED:
+        return (Paused(*_progress(framework, state.answers)),)
+    if state.status is Status.STOPPED:
+        return (Notice(NoticeKind.STOPPED_ALREADY),)
+    return ()
+
+
+# ---- commands -------------------------------------------------------------------------------
+
+_FILLER = {"it", "this", "this one", "that", "that one", "question", "this question"}
+
+
+def _recognise_command(fw: Framework, state: SessionState, text: str) -> tuple[str, str] | None:
+    """Read a message as a command, unless it is more plausibly an answer."""
+    match = _COMMAND.match(text)
+    if match is None:
+        return None
+    word, arg = match.group("word").lower(), match.group("arg").strip()
+    asking_text = state.current is not None and fw.question(state.current).kind == "text"
+    if word in _SUBMIT_WORDS:
+        # outside the review these words are answers ("yes"), or mean "I'm finished" mid-way
+        if state.status is Status.REVIEWING and not arg:
+            return word, ""
+        return None if word == "yes" or asking_text or arg else (word, "")
+    if word in ("skip", "edit", "change"):
+        if not arg or arg.lower() in _FILLER:
+            return (word, "") if word == "skip" or not asking_text else None
+        if _resolve(fw, arg) is not None:
+            return word, arg
+        return None if asking_text or word == "skip" else (word, arg)
+    if asking_text and arg:
+        return None  # "stop the rumours" is an answer to a text question, not a command
+    return word, arg
+
+
+def _command(
+    fw: Framework, state: SessionState, word: str, arg: str, options: EngineOptions
+) -> Transition:
+    if word in ("help", "?"):
+        return _help(fw, state)
+    if word == "review":
+        return Transition(state, (_review(fw, state),))
+    if word in ("start", "resume", "continue"):
+        return _resume(fw, state, options)
+    if state.status is Status.STOPPED:
+        return Transition(state, (Notice(NoticeKind.STOPPED_ALREADY),))
+    if word in ("edit", "change"):
+        return _edit(fw, state, arg, options)
+    if word in ("later", "pause"):
+        return _pause(fw, state)
+    if word == "stop":
+        return _stop(fw, state)
+    if state.status is Status.NOT_STARTED:
+        return _begin(fw, state)
+    if state.status is Status.PAUSED:
+        return _resume(fw, state, options)
+    if word == "skip":
+        return _skip(fw, state, arg)
+    if word == "back":
+        return _back(fw, state)
+    if word in _SUBMIT_WORDS:
+        return _submit(fw, state)
+    raise AssertionError(f"unhandled command {word!r}")
+
+
+def _help(fw: Framework, state: SessionState) -> Transition:
+    q = fw.by_id.get(state.current) if state.current else None
+    prompts: list[Prompt] = [Help(q.id if q else None, bool(q and not q.required), state.status)]
+    if q is not None and state.status is not Status.PAUSED:
+        prompts.append(_ask(fw, state, q))
+    return Transition(state, tuple(prompts))
+
+
+def _resume(fw: Framework, state: SessionState, options: EngineOptions) -> Transition:
+    if state.status is Status.NOT_STARTED:
+        return _begin(fw, state)
+    if state.status in (Status.PAUSED, Status.STOPPED):
+        target = state.resume_status or Status.IN_PROGRESS
+        state = state.with_(status=target, resume_status=None, invalid_attempts=0)
+        if target is Status.NOT_STARTED:
+            return _begin(fw, state)
+    if state.status is Status.COMPLETED:
+        if state.current is not None and options.round_open:
+            return Transition(state, (_ask(fw, state, fw.question(state.current)),))
+        return Transition(state, (Notice(NoticeKind.ALREADY_COMPLETED), _review(fw, state)))
+    return _continue(fw, state, ())
+
+
+def _pause(fw: Framework, state: SessionState) -> Transition:
+    if state.status is Status.COMPLETED:
+        return Transition(state, (Notice(NoticeKind.ALREADY_COMPLETED), _review(fw, state)))
+    resume = state.resume_status if state.status is Status.PAUSED else state.status
+    paused = state.with_(status=Status.PAUSED, resume_status=resume, invalid_attempts=0)
+    answered, total = _progress(fw, paused.answers)
+    return Transition(paused, (Paused(answered, total),))
+
+
+def _stop(fw: Framework, state: SessionState) -> Transition:
+    if state.status is Status.COMPLETED:
+        return Transition(state, (Notice(NoticeKind.ALREADY_COMPLETED), _review(fw, state)))
+    resume = state.resume_status if state.status is Status.PAUSED else state.status
+    stopped = state.with_(status=Status.STOPPED, resume_status=resume, invalid_attempts=0)
+    return Transition(stopped, (Stopped(_progress(fw, stopped.answers)[0]),))
+
+
+def _skip(fw: Framework, state: SessionState, arg: str) -> Transition:
+    if arg:
+        q = _resolve(fw, arg)
+        if q is None:
+            return Transition(state, (Notice(NoticeKind.NO_SUCH_QUESTION, arg),))
+    elif state.current is not None:
+        q = fw.question(state.current)
+    else:
+        return Transition(state, (Notice(NoticeKind.REVIEW_WAITING), _review(fw, state)))
+    if not _applicable(q, state.answers):
+        return Transition(state, (Notice(NoticeKind.NOT_APPLICABLE, str(fw.number_of(q.id))),))
+    if q.required:
+        prompts: list[Prompt] = [Notice(NoticeKind.CANNOT_SKIP, q.id)]
+        if state.current is not None:
+            prompts.append(_ask(fw, state, fw.question(state.current)))
+        return Transition(state, tuple(prompts))
+    answers = {k: v for k, v in state.answers.items() if k != q.id}
+    skipped = state.skipped | {q.id}
+    event = AnswerEvent(q.id, q.version, None, "skip", skipped=True)
+    unchanged = q.id in state.skipped
+    state = state.with_(answers=answers, skipped=skipped, invalid_attempts=0)
+    state, withdrawn = _withdraw_inapplicable(fw, state)
+    events = () if unchanged else (event, *withdrawn)
+    return _after_answer(fw, state, (SkippedNote(q.id),), events, moved_on_from=q.id)
+
+
+def _back(fw: Framework, state: SessionState) -> Transition:
+    if state.status is Status.COMPLETED:
+        return Transition(state, (Notice(NoticeKind.ALREADY_COMPLETED), _review(fw, state)))
+    applicable = _applicable_questions(fw, state.answers)
+    ids = [q.id for q in applicable]
+    earlier = applicable[: ids.index(state.current)] if state.current in ids else applicable
+    if not earlier:
+        prompts: list[Prompt] = [Notice(NoticeKind.NOTHING_BEFORE)]
+        if state.current is not None:
+            prompts.append(_ask(fw, state, fw.question(state.current)))
+        return Transition(state, tuple(prompts))
+    target = earlier[-1]
+    moved = state.with_(status=Status.IN_PROGRESS, current=target.id, invalid_attempts=0)
+    return Transition(moved, (_ask(fw, moved, target),))
+
+
+def _edit(fw: Framework, state: SessionState, arg: str, options: EngineOptions) -> Transition:
+    q = _resolve(fw, arg) if arg else None
+    if q is None:
+        return Transition(state, (Notice(NoticeKind.NO_SUCH_QUESTION, arg), _review(fw, state)))
+    if not _applicable(q, state.answers):
+        return Transition(state, (Notice(NoticeKind.NOT_APPLICABLE, str(fw.number_of(q.id))),))
+    if state.status is Status.COMPLETED:
+        if not options.round_open:
+            return Transition(state, (Notice(NoticeKind.ROUND_CLOSED),))
+        editing = state.with_(current=q.id, invalid_attempts=0)
+        return Transition(editing, (_ask(fw, editing, q),))
+    editing = state.with_(
+        status=Status.IN_PROGRESS,
+        current=q.id,
+        invalid_attempts=0,
+        resume_status=None,
+    )
+    return Transition(editing, (_ask(fw, editing, q),))
+
+
+def _submit(fw: Framework, state: SessionState) -> Transition:
+    if state.status is Status.COMPLETED:
+        return Transition(state, (Notice(NoticeKind.ALREADY_COMPLETED), _review(fw, state)))
+    if state.status is not Status.REVIEWING or _first_open(fw, state) is not None:
+        # every required answer is checked here, not trusted from the channel
+        unfinished = state.with_(status=Status.IN_PROGRESS)
+        return _continue(fw, unfinished, (Notice(NoticeKind.MISSING_REQUIRED),))
+    done = state.with_(status=Status.COMPLETED, current=None)
+    return Transition(done, (_completed(fw, done, edited=False),))
+
+
+def _stale(fw: Framework, state: SessionState) -> Transition:
+    prompts: list[Prompt] = [Notice(NoticeKind.STALE_BUTTON)]
+    if state.current is not None and state.status is Status.IN_PROGRESS:
+        prompts.append(_ask(fw, state, fw.question(state.current)))
+    elif state.status is Status.REVIEWING:
+        prompts.append(_review(fw, state))
+    return Transition(state, tuple(prompts))
+
+
+# ---- answers --------------------------------------------------------------------------------
+
+
+def _text(fw: Framework, state: SessionState, text: str, options: EngineOptions) -> Transition:
+    if state.status is Status.NOT_STARTED:
+        return _begin(fw, state)
+    if state.status is Status.PAUSED:
+        return _resume(fw, state, options)
+    if state.status is Status.STOPPED:
+        return Transition(state, (Notice(NoticeKind.STOPPED_ALREADY),))
+    if state.status is Status.REVIEWING:
+        return Transition(state, (Notice(NoticeKind.REVIEW_WAITING), _review(fw, state)))
+    if state.current is None:
+        if state.status is Status.COMPLETED:
+            return Transition(state, (Notice(NoticeKind.ALREADY_COMPLETED), _review(fw, state)))
+        return _continue(fw, state, ())
+    if state.status is Status.COMPLETED and not options.round_open:
+        return Transition(state.with_(current=None), (Notice(NoticeKind.ROUND_CLOSED),))
+    return _answer(fw, state, fw.question(state.current), text, options)
+
+
+def _answer_targeted(
+    fw: Framework, state: SessionState, reply: Reply, options: EngineOptions
+) -> Transition:
+    q = fw.by_id.get(reply.question_id or "")
+    if q is None:
+        return Transition(state, (Notice(NoticeKind.NO_SUCH_QUESTION, reply.question_id or ""),))
+    if state.status in (Status.NOT_STARTED, Status.PAUSED, Status.STOPPED):
+        state = state.with_(status=state.resume_status or Status.IN_PROGRESS, resume_status=None)
+        if state.status is Status.NOT_STARTED:
+            state = state.with_(status=Status.IN_PROGRESS)
+    if state.status is Status.COMPLETED and not options.round_open:
+        return Transition(state, (Notice(NoticeKind.ROUND_CLOSED),))
+    if not _applicable(q, state.answers):
+        return Transition(state, (Notice(NoticeKind.NOT_APPLICABLE, str(fw.number_of(q.id))),))
+    return _answer(fw, state, q, reply.text, options, targeted=True)
+
+
+def _answer(
+    fw: Framework,
+    state: SessionState,
+    q: Question,
+    text: str,
+    options: EngineOptions,
+    *,
+    targeted: bool = False,
+) -> Transition:
+    parsed = parse_answer(q, text)
+    reason = parsed.reason if isinstance(parsed, Rejection) else None
+    if not isinstance(parsed, Rejection):
+        # rules are checked against what the answers will be, after withdrawals
+        candidate, _ = _withdraw_inapplicable(
+            fw, state.with_(answers={**state.answers, q.id: parsed.value})
+        )
+        reason = _rule_violation(fw, candidate.answers, q)
+    if reason is not None:
+        attempts = state.invalid_attempts + 1 if not targeted else state.invalid_attempts
+        retry = state.with_(invalid_attempts=attempts)
+        way_out = attempts >= options.max_invalid_attempts
+        return Transition(retry, (Invalid(q.id, reason, attempts, way_out, not q.required),))
+    assert not isinstance(parsed, Rejection)
+    value = parsed.value
+    old = state.answers.get(q.id)
+    changed = old != value or q.id in state.skipped
+    answers = {**state.answers, q.id: value}
+    state = state.with_(answers=answers, skipped=state.skipped - {q.id}, invalid_attempts=0)
+    state, withdrawn = _withdraw_inapplicable(fw, state)
+    events: tuple[AnswerEvent, ...] = ()
+    if changed:
+        events = (AnswerEvent(q.id, q.version, value, text.strip()), *withdrawn)
+    was = format_answer(q, old) if old is not None and old != value else None
+    recorded = Recorded(q.id, format_answer(q, value), changed_from=was)
+    moved_on_from = q.id if q.id == state.current else None
+    return _after_answer(fw, state, (recorded,), events, moved_on_from=moved_on_from)
+
+
+def _after_answer(
+    fw: Framework,
+    state: SessionState,
+    prompts: tuple[Prompt, ...],
+    events: tuple[AnswerEvent, ...],
+    *,
+    moved_on_from: str | None,
+) -> Transition:
+    if state.status is Status.COMPLETED:
+        if _first_open(fw, state) is None:
+            done = state.with_(current=None)
+            return Transition(done, (*prompts, _completed(fw, done, edited=True)), events)
+        # the change made new questions apply: the check-in needs them before it is complete
+        state = state.with_(status=Status.IN_PROGRESS)
+    current = state.current
+    if (
+        moved_on_from is None
+        and current is not None
+        and state.status is Status.IN_PROGRESS
+        and current not in state.answers
+        and current not in state.skipped
+    ):
+        # an answer to another question (by number, from email) keeps the current one open
+        return Transition(state, (*prompts, _ask(fw, state, fw.question(current))), events)
+    return _continue(fw, state, prompts, events)
+
+
+def _continue(
+    fw: Framework,
+    state: SessionState,
+    prompts: tuple[Prompt, ...],
+    events: tuple[AnswerEvent, ...] = (),
+) -> Transition:
+    """Ask the first open question, or show the review when everything is answered."""
+    nxt = _first_open(fw, state)
+    if nxt is None:
+        reviewing = state.with_(status=Status.REVIEWING, current=None)
+        return Transition(reviewing, (*prompts, _review(fw, reviewing)), events)
+    asking = state.with_(status=Status.IN_PROGRESS, current=nxt.id)
+    return Transition(asking, (*prompts, _ask(fw, asking, nxt)), events)
+
+
+def _begin(fw: Framework, state: SessionState) -> Transition:
+    started = state.with_(status=Status.IN_PROGRESS, resume_status=None)
+    total = _progress(fw, started.answers)[1]
+    return _continue(fw, started, (Welcome(fw.title, total, len(fw.questions)),))
+
+
+# ---- pure helpers ---------------------------------------------------------------------------
+
+
+def _applicable(q: Question, answers: Mapping[str, AnswerValue]) -> bool:
+    return q.ask_if is None or q.ask_if.holds(answers.get(q.ask_if.question))
+
+
+def _applicable_questions(fw: Framework, answers: Mapping[str, AnswerValue]) -> list[Question]:
+    return [q for q in fw.questions if _applicable(q, answers)]
+
+
+def _first_open(fw: Framework, state: SessionState) -> Question | None:
+    for q in _applicable_questions(fw, state.answers):
+        if q.id not in state.answers and q.id not in state.skipped:
+            return q
+    return None
+
+
+def _progress(fw: Framework, answers: Mapping[str, AnswerValue]) -> tuple[int, int]:
+    applicable = _applicable_questions(fw, answers)
+    return len([q for q in applicable if q.id in answers]), len(applicable)
+
+
+def _completed(fw: Framework, state: SessionState, *, edited: bool) -> Completed:
+    applicable = _applicable_questions(fw, state.answers)
+    answered = len([q for q in applicable if q.id in state.answers])
+    skipped = len([q for q in applicable if q.id in state.skipped])
+    return Completed(answered, skipped, edited=edited)
+
+
+def _withdraw_inapplicable(
+    fw: Framework, state: SessionState
+) -> tuple[SessionState, tuple[AnswerEvent, ...]]:
+    """Drop answers to questions that an earlier change made irrelevant, and say so."""
+    events: list[AnswerEvent] = []
+    answers = dict(state.answers)
+    skipped = set(state.skipped)
+    for q in fw.questions:  # framework order: a withdrawal can switch off later questions too
+        if (q.id in answers or q.id in skipped) and not _applicable(q, answers):
+            if q.id in answers:
+                events.append(AnswerEvent(q.id, q.version, None, _WITHDRAWN, skipped=True))
+            answers.pop(q.id, None)
+            skipped.discard(q.id)
+    return state.with_(answers=answers, skipped=frozenset(skipped)), tuple(events)
+
+
+def _ask(fw: Framework, state: SessionState, q: Question) -> Ask:
+    applicable = _applicable_questions(fw, state.answers)
+    ids = [a.id for a in applicable]
+    position = ids.index(q.id) if q.id in ids else 0
+    section_start = position == 0 or applicable[position - 1].section != q.section
+    current = state.answers.get(q.id)
+    answered, total = _progress(fw, state.answers)
+    return Ask(
+        question_id=q.id,
+        number=fw.number_of(q.id),
+        answered=answered,
+        total=total,
+        section_start=section_start,
+        current=format_answer(q, current) if current is not None else None,
+        optional=not q.required,
+    )
+
+
+def _review(fw: Framework, state: SessionState) -> Review:
+    items = []
+    for q in _applicable_questions(fw, state.answers):
+        value = state.answers.get(q.id)
+        display = format_answer(q, value) if value is not None else "(not answered)"
+        items.append(ReviewItem(fw.number_of(q.id), q.id, q.short, display, q.id in state.skipped))
+    return Review(tuple(items), completed=state.status is Status.COMPLETED)
+
+
+def _resolve(fw: Framework, ref: str) -> Question | None:
+    ref = ref.strip().rstrip(".:)").lstrip("#").strip()
+    if ref.lower().startswith("q") and ref[1:].isdigit():
+        ref = ref[1:]
+    if ref.isdigit():
+        index = int(ref) - 1
+        return fw.questions[index] if 0 <= index < len(fw.questions) else None
+    return next((q for q in fw.questions if q.id.lower() == ref.lower()), None)
+
+
+def _side_value(side: str, answers: Mapping[str, AnswerValue]) -> float | None:
+    ref, _, part = side.partition(".")
+    value = answers.get(ref)
+    if isinstance(value, dict):
+        return float(value[part]) if part in value else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _rule_violation(fw: Framework, answers: Mapping[str, AnswerValue], q: Question) -> str | None:
+    """The first declared rule that answering `q` would break, in words."""
+    for rule in fw.rules:
+        if q.id not in (rule.left.partition(".")[0], rule.right.partition(".")[0]):
+            continue
+        left = _side_value(rule.left, answers)
+        right = _side_value(rule.right, answers)
+        if left is not None and right is not None and left > right:
+            return _rule_message(rule, left, right, q, fw)
+    return None
+
+
+def _rule_message(rule: Rule, left: float, right: float, q: Question, fw: Framework) -> str:
+    other = next(
+        (
+            side.partition(".")[0]
+            for side in (rule.left, rule.right)
+            if side.partition(".")[0] != q.id
+        ),
+        q.id,
+    )
+    q_other = fw.number_of(other)
+
+    def show(number: float) -> str:
+        return f"{number:,.0f}" if number == int(number) else f"{number:,}"
+
+    message = rule.message.format(left=show(left), right=show(right))
+    return f"{message} Please check the number, or say 'edit {q_other}' to change the other answer."

@@ -1,0 +1,119 @@
+"""Inbound dedupe records and the outbound queue (an outbox: store first, then send)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from storage import mapping
+from storage import models as m
+from storage.common import as_json, insert_once, utc, utc_or_none
+from storage.db import NotFound
+from storage.records import InboundKey, OutboundMessage, OutboundWrite
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+async def record_inbound(
+    key: InboundKey,
+    *,
+    now: datetime,
+    outcome: str,
+    detail: str = "",
+    checkin_id: int | None = None,
+) -> bool:
+    """Remember a delivered message; False when it was recorded before (a redelivery)."""
+    row = await insert_once(
+        m.InboundMessage,
+        channel=key.channel,
+        external_id=key.external_id,
+        checkin_id=checkin_id,
+        outcome=outcome,
+        detail=detail,
+        received_at=utc(now),
+    )
+    return row is not None
+
+
+async def insert_outbound(
+    writes: Sequence[OutboundWrite], *, checkin_id: int | None, now: datetime
+) -> list[int]:
+    """Queue messages, skipping idempotency keys already queued; the ids of new rows only.
+
+    Call inside a transaction to make the messages part of it (save_step does).
+    """
+    ids: list[int] = []
+    for write in writes:
+        row = await insert_once(
+            m.OutboundMessage,
+            idempotency_key=write.idempotency_key,
+            channel=write.channel,
+            recipient=write.recipient,
+            checkin_id=checkin_id,
+            payload=as_json(write.payload),
+            status=PENDING,
+            attempts=0,
+            next_attempt_at=None,
+            created_at=utc(now),
+        )
+        if row is not None:
+            ids.append(row.id)
+    return ids
+
+
+async def enqueue_outbound(
+    writes: Sequence[OutboundWrite], *, checkin_id: int | None = None, now: datetime
+) -> tuple[int, ...]:
+    """Queue messages in one transaction; an idempotency key seen before is not queued again."""
+    async with in_transaction():
+        return tuple(await insert_outbound(writes, checkin_id=checkin_id, now=now))
+
+
+async def pending_outbound(
+    channel: str, *, now: datetime, limit: int = 100
+) -> list[OutboundMessage]:
+    """Messages waiting to go out on `channel` whose retry time (if any) has come; oldest first."""
+    rows = (
+        await m.OutboundMessage.filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=utc(now)),
+            channel=channel,
+            status=PENDING,
+        )
+        .order_by("created_at", "id")
+        .limit(limit)
+    )
+    return [mapping.outbound(row) for row in rows]
+
+
+async def mark_outbound_sent(
+    message_id: int, *, now: datetime, external_id: str | None = None
+) -> None:
+    updated = await m.OutboundMessage.filter(id=message_id).update(
+        status=SENT,
+        sent_at=utc(now),
+        external_id=external_id,
+        next_attempt_at=None,
+        attempts=F("attempts") + 1,
+    )
+    if not updated:
+        raise NotFound(f"no outbound message with id {message_id}")
+
+
+async def mark_outbound_failed(
+    message_id: int, *, now: datetime, error: str, retry_at: datetime | None
+) -> None:
+    """A failed send: retry at `retry_at`, or give up for good when it is None.
+
+    `now` is accepted for symmetry with the other writes; the row keeps no failure time.
+    """
+    updated = await m.OutboundMessage.filter(id=message_id).update(
+        status=PENDING if retry_at is not None else FAILED,
+        next_attempt_at=utc_or_none(retry_at),
+        last_error=error,
+        attempts=F("attempts") + 1,
+    )
+    if not updated:
+        raise NotFound(f"no outbound message with id {message_id}")

@@ -1,0 +1,228 @@
+"""Tortoise models (app label "models"); only the storage package ever sees these classes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Encoded:
+    """JSON text on its way to a JSON column (see JSONField)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+class JSONField(fields.JSONField[Any]):
+    """tortoise's JSONField, able to hold a plain JSON string too (such as the answer "lt10").
+
+    tortoise's JSONField takes any str as JSON already encoded, and decodes it once more when
+    a model is built, so a string value cannot be stored. Writes pass `Encoded` text instead,
+    which both steps leave alone; reads decode as usual.
+    """
+
+    def to_python_value(self, value: Any) -> Any:
+        return value if isinstance(value, Encoded) else super().to_python_value(value)
+
+    def to_db_value(self, value: Any, instance: Any) -> Any:
+        return value.text if isinstance(value, Encoded) else super().to_db_value(value, instance)
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        # Same column, same class name (which the autodetector compares): migrations keep
+        # naming tortoise's field and never need to import this module.
+        _, args, kwargs = super().deconstruct()
+        return f"{fields.JSONField.__module__}.{fields.JSONField.__name__}", args, kwargs
+
+
+# History must never vanish with a parent row, so references to programmes, grantees and
+# rounds refuse deletion; rows that only describe a check-in go with it.
+_KEEP = fields.OnDelete.RESTRICT
+
+
+class Funder(Model):
+    id = fields.IntField(primary_key=True)
+    slug = fields.CharField(max_length=100, unique=True)
+    name = fields.CharField(max_length=200)
+
+    programmes: fields.ReverseRelation[Programme]
+
+    class Meta:
+        table = "funder"
+
+
+class Programme(Model):
+    id = fields.IntField(primary_key=True)
+    funder: fields.ForeignKeyRelation[Funder] = fields.ForeignKeyField(
+        "models.Funder", related_name="programmes", on_delete=_KEEP
+    )
+    funder_id: int
+    slug = fields.CharField(max_length=100, unique=True)
+    name = fields.CharField(max_length=200)
+    framework_id = fields.CharField(max_length=100)
+    framework_version = fields.IntField()
+    framework_toml = fields.TextField()
+    contacts = JSONField(default=list)
+    activity_types = JSONField(default=list)
+    schedule = JSONField(default=dict)
+    digest_slack_channel = fields.CharField(max_length=100, null=True)
+
+    class Meta:
+        table = "programme"
+
+
+class Grantee(Model):
+    id = fields.IntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="grantees", on_delete=_KEEP
+    )
+    programme_id: int
+    name = fields.CharField(max_length=200)
+    organisation = fields.CharField(max_length=200)
+    email = fields.CharField(max_length=320)  # always stored lower-case
+    slack_user_id = fields.CharField(max_length=50, null=True, db_index=True)
+    timezone = fields.CharField(max_length=64)
+    activity_type = fields.CharField(max_length=100)
+    local_authority = fields.CharField(max_length=200)
+    active = fields.BooleanField(default=True, db_default=True)
+    away_until = fields.DateField(null=True)
+    email_failing = fields.BooleanField(default=False, db_default=False)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "grantee"
+        unique_together = (("programme", "email"),)
+        indexes = (("email",),)  # inbound email is matched across programmes
+
+
+class Round(Model):
+    id = fields.IntField(primary_key=True)
+    programme: fields.ForeignKeyRelation[Programme] = fields.ForeignKeyField(
+        "models.Programme", related_name="rounds", on_delete=_KEEP
+    )
+    programme_id: int
+    period = fields.CharField(max_length=50)
+    opened_at = fields.DatetimeField()
+    due_at = fields.DatetimeField(null=True)
+    closes_at = fields.DatetimeField(null=True)
+    closed_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "round"
+        unique_together = (("programme", "period"),)
+
+
+class CheckIn(Model):
+    id = fields.IntField(primary_key=True)
+    round: fields.ForeignKeyRelation[Round] = fields.ForeignKeyField(
+        "models.Round", related_name="checkins", on_delete=_KEEP
+    )
+    round_id: int
+    grantee: fields.ForeignKeyRelation[Grantee] = fields.ForeignKeyField(
+        "models.Grantee", related_name="checkins", on_delete=_KEEP
+    )
+    grantee_id: int
+    status = fields.CharField(max_length=20, default="not_started", db_default="not_started")
+    state = JSONField(default=dict)
+    # bumped by every saved step; a save names the version it read (compare-and-swap)
+    version = fields.IntField(default=1, db_default=1)
+    started_at = fields.DatetimeField(null=True)
+    completed_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "checkin"
+        unique_together = (("round", "grantee"),)
+        indexes = (("grantee_id",),)  # PostgreSQL does not index foreign keys by itself
+
+
+class Answer(Model):
+    id = fields.IntField(primary_key=True)
+    checkin: fields.ForeignKeyRelation[CheckIn] = fields.ForeignKeyField(
+        "models.CheckIn", related_name="answers", on_delete=fields.OnDelete.CASCADE
+    )
+    checkin_id: int
+    question_id = fields.CharField(max_length=100)
+    question_version = fields.IntField()
+    value = JSONField(null=True)
+    raw_text = fields.TextField()
+    channel = fields.CharField(max_length=20)
+    skipped = fields.BooleanField(default=False, db_default=False)
+    answered_at = fields.DatetimeField()
+
+    class Meta:
+        table = "answer"
+        unique_together = (("checkin", "question_id"),)
+
+
+class AnswerChange(Model):
+    id = fields.IntField(primary_key=True)
+    checkin: fields.ForeignKeyRelation[CheckIn] = fields.ForeignKeyField(
+        "models.CheckIn", related_name="answer_changes", on_delete=fields.OnDelete.CASCADE
+    )
+    checkin_id: int
+    question_id = fields.CharField(max_length=100)
+    question_version = fields.IntField()
+    old_value = JSONField(null=True)
+    new_value = JSONField(null=True)
+    old_skipped = fields.BooleanField(null=True)  # null: there was no earlier answer
+    new_skipped = fields.BooleanField()
+    raw_text = fields.TextField()
+    channel = fields.CharField(max_length=20)
+    actor = fields.CharField(max_length=255)
+    changed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "answer_change"
+        indexes = (("checkin_id",),)
+
+
+class InboundMessage(Model):
+    id = fields.IntField(primary_key=True)
+    channel = fields.CharField(max_length=20)
+    external_id = fields.CharField(max_length=255)
+    checkin: fields.ForeignKeyNullableRelation[CheckIn] = fields.ForeignKeyField(
+        "models.CheckIn",
+        related_name="inbound_messages",
+        null=True,
+        on_delete=fields.OnDelete.SET_NULL,
+    )
+    checkin_id: int | None
+    outcome = fields.CharField(max_length=30)
+    detail = fields.TextField(default="")
+    received_at = fields.DatetimeField()
+
+    class Meta:
+        table = "inbound_message"
+        unique_together = (("channel", "external_id"),)
+
+
+class OutboundMessage(Model):
+    id = fields.IntField(primary_key=True)
+    idempotency_key = fields.CharField(max_length=255, unique=True)
+    channel = fields.CharField(max_length=20)
+    recipient = fields.CharField(max_length=320)
+    checkin: fields.ForeignKeyNullableRelation[CheckIn] = fields.ForeignKeyField(
+        "models.CheckIn",
+        related_name="outbound_messages",
+        null=True,
+        on_delete=fields.OnDelete.SET_NULL,
+    )
+    checkin_id: int | None
+    payload = JSONField()
+    status = fields.CharField(max_length=20, default="pending", db_default="pending")
+    attempts = fields.IntField(default=0, db_default=0)
+    next_attempt_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+    external_id = fields.CharField(max_length=255, null=True)
+    last_error = fields.TextField(null=True)
+
+    class Meta:
+        table = "outbound_message"
+        # the send loop asks for "pending and due" on every tick
+        indexes = (("status", "next_attempt_at"),)

@@ -1,0 +1,1 @@
+"""Test suite (a package, so that tests/storage cannot shadow the storage package)."""

@@ -1,0 +1,180 @@
+"""Migrations, connection handling and engine settings, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tortoise.connection import get_connection
+from tortoise.context import get_current_context
+
+import storage
+from storage import models as m
+from storage.db import SchemaOutOfDate, StorageError, mask_url, tortoise_config
+
+TABLES = {
+    "funder",
+    "programme",
+    "grantee",
+    "round",
+    "checkin",
+    "answer",
+    "answer_change",
+    "inbound_message",
+    "outbound_message",
+    "tortoise_migrations",
+}
+
+# Every idempotency guarantee in the design rests on one of these.
+UNIQUE = {
+    ("funder", ("slug",)),
+    ("programme", ("slug",)),
+    ("grantee", ("programme_id", "email")),
+    ("round", ("programme_id", "period")),
+    ("checkin", ("round_id", "grantee_id")),
+    ("answer", ("checkin_id", "question_id")),
+    ("inbound_message", ("channel", "external_id")),
+    ("outbound_message", ("idempotency_key",)),
+}
+
+
+async def _rows(sql: str) -> list[dict[str, Any]]:
+    conn = m.Funder._meta.db
+    return await conn.execute_query_dict(sql)
+
+
+def _dialect() -> str:
+    return m.Funder._meta.db.capabilities.dialect
+
+
+async def _tables() -> set[str]:
+    if _dialect() == "postgres":
+        rows = await _rows("SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public'")
+    else:
+        rows = await _rows("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return {row["name"] for row in rows} - {"sqlite_sequence"}
+
+
+async def _unique_keys() -> set[tuple[str, tuple[str, ...]]]:
+    keys: set[tuple[str, tuple[str, ...]]] = set()
+    if _dialect() == "postgres":
+        rows = await _rows(
+            "SELECT t.relname AS tbl, array_agg(a.attname ORDER BY k.n) AS cols "
+            "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
+            "JOIN pg_namespace s ON s.oid = t.relnamespace "
+            "CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, n) "
+            "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum "
+            "WHERE i.indisunique AND NOT i.indisprimary AND s.nspname = 'public' "
+            "GROUP BY t.relname, i.indexrelid"
+        )
+        return {(row["tbl"], tuple(row["cols"])) for row in rows}
+    for table in TABLES:
+        for index in await _rows(f"PRAGMA index_list('{table}')"):
+            if index["unique"] and index["origin"] != "pk":
+                cols = await _rows(f"PRAGMA index_info('{index['name']}')")
+                keys.add((table, tuple(c["name"] for c in sorted(cols, key=lambda c: c["seqno"]))))
+    return keys
+
+
+async def test_connect_migrates_an_empty_database(db: str) -> None:
+    assert await _tables() == TABLES
+    applied = await _rows('SELECT app, name FROM "tortoise_migrations"')
+    assert [(r["app"], r["name"]) for r in applied] == [("models", "0001_initial")]
+    assert await storage.ping()
+
+
+async def test_every_unique_constraint_is_in_the_schema(db: str) -> None:
+    keys = await _unique_keys()
+    assert keys >= UNIQUE, UNIQUE - keys
+    assert ("tortoise_migrations", ("app", "name")) in keys
+
+
+async def test_upgrade_applies_once_then_is_a_no_op(db_url: str) -> None:
+    assert await storage.upgrade(db_url) == ["0001_initial"]
+    assert await storage.upgrade(db_url) == []
+    async with storage.database(db_url):
+        assert await _tables() == TABLES
+
+
+@pytest.mark.postgres
+async def test_instances_starting_together_on_empty_postgres_migrate_once(
+    postgres_url: str,
+) -> None:
+    # each upgrade has its own connection pool, like two service instances would
+    results = await asyncio.gather(*(storage.upgrade(postgres_url) for _ in range(3)))
+    assert sorted(results) == [[], [], ["0001_initial"]]
+    async with storage.database(postgres_url):
+        assert await _tables() == TABLES
+
+
+async def test_pending_migrations_on_a_used_database_are_refused(db_url: str) -> None:
+    async with storage.database(db_url):
+        await _rows('DELETE FROM "tortoise_migrations"')  # as if 0001 were new code
+    with pytest.raises(SchemaOutOfDate, match="checkins db upgrade"):
+        await storage.connect(db_url)
+    assert get_current_context() is None  # a refused connect leaves nothing open
+
+
+async def test_disconnect_closes_and_ping_then_fails(db_url: str) -> None:
+    await storage.connect(db_url)
+    assert await storage.ping()
+    await storage.disconnect()
+    assert not await storage.ping()
+    await storage.disconnect()  # a second call is harmless
+
+
+async def test_sqlite_file_runs_in_wal_mode(sqlite_url: str) -> None:
+    async with storage.database(sqlite_url):
+        conn = get_connection("sqlite")
+        pragmas = {
+            name: (await conn.execute_query_dict(f"PRAGMA {name}"))[0]
+            for name in ("journal_mode", "busy_timeout", "synchronous", "foreign_keys")
+        }
+    assert [next(iter(v.values())) for v in pragmas.values()] == ["wal", 5000, 1, 1]
+
+
+async def test_unreachable_postgres_is_a_storage_error_without_the_password() -> None:
+    url = "postgresql://checkins:s3cret@127.0.0.1:1/checkins"
+    with pytest.raises(StorageError) as raised:
+        await storage.connect(url)
+    message = str(raised.value)
+    assert "s3cret" not in message
+    assert "postgresql://checkins:***@127.0.0.1:1/checkins" in message
+    assert "PostgreSQL is running" in message
+    assert get_current_context() is None
+
+
+def test_sqlite_config_adds_pragmas_keeps_own_and_creates_folder(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path}/deep/er/db.sqlite3?busy_timeout=9000&cache_size=-2000"
+    config = tortoise_config(url)
+    (conn_url,) = config["connections"].values()
+    assert conn_url == (
+        f"sqlite://{tmp_path}/deep/er/db.sqlite3?busy_timeout=9000&cache_size=-2000"
+        "&journal_mode=WAL&synchronous=NORMAL"
+    )
+    assert (tmp_path / "deep" / "er").is_dir()
+    assert config["apps"]["models"]["migrations"] == "storage.migrations"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://u:p@db:5432/checkins",
+        "postgresql://u@db/checkins?min_size=2",
+        "asyncpg://db/checkins",
+    ],
+)
+def test_postgres_urls_are_used_as_given(url: str) -> None:
+    assert list(tortoise_config(url)["connections"].values()) == [url]
+
+
+def test_other_engines_are_refused_with_examples() -> None:
+    with pytest.raises(StorageError, match=r"mysql://u:\*\*\*@h/db.*sqlite:///"):
+        tortoise_config("mysql://u:pw@h/db")
+
+
+def test_mask_url_hides_only_the_password() -> None:
+    assert mask_url("postgres://me:pa:ss@h:5/d") == "postgres://me:***@h:5/d"
+    assert mask_url("postgres://me@h/d") == "postgres://me@h/d"
