@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import storage
 from bot.channels.base import Channel, Delivery, InboundMessage
+from bot.clock import Clock as Clock
+from bot.clock import utc_now as utc_now
 from bot.frameworks import framework_for
+from bot.outbox import Outbox
 from bot.rendering import ConversationView
 from conversations import engine
 from conversations.framework import Framework
@@ -21,6 +23,7 @@ from conversations.state import (
     Prompt,
     Reply,
     SessionState,
+    Status,
     Transition,
 )
 from storage.records import (
@@ -32,12 +35,7 @@ from storage.records import (
 )
 
 log = logging.getLogger(__name__)
-Clock = Callable[[], datetime]
-RETRY_AFTER = timedelta(minutes=1)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+CompletionHook = Callable[[CheckInContext, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -62,6 +60,8 @@ class Dispatcher:
         self.clock = clock
         self.max_invalid_attempts = max_invalid_attempts
         self.contact_hint = contact_hint
+        self.outbox = Outbox(channels, clock=clock)
+        self.on_completed: list[CompletionHook] = []
 
     async def start(self, checkin_id: int, channel: str, occasion: str) -> StepReport:
         """Send a check-in's opening message, or where it stands, once per occasion.
@@ -138,8 +138,18 @@ class Dispatcher:
         deliveries = tuple(
             Delivery(outbound_id, recipient, payload) for outbound_id in result.outbound_ids
         )
-        await self.deliver(channel, deliveries)
+        await self.outbox.send_now(result.outbound_ids)
+        if transition.state.status is Status.COMPLETED and transition.changed:
+            await self._completed(context, channel_name)
         return StepReport(result.outcome, transition.prompts, deliveries)
+
+    async def _completed(self, context: CheckInContext, channel_name: str) -> None:
+        fresh = await storage.load_checkin_context(context.checkin.id)
+        for hook in self.on_completed:
+            try:
+                await hook(fresh, channel_name)
+            except Exception:  # a summary that fails must not undo or hide the saved answers
+                log.exception("completion hook %r failed for check-in %s", hook, fresh.checkin.id)
 
     async def _tell_conflict(
         self,
@@ -169,26 +179,8 @@ class Dispatcher:
             now=self.clock(),
         )
         deliveries = tuple(Delivery(i, recipient, payload) for i in ids)
-        await self.deliver(channel, deliveries)
+        await self.outbox.send_now(ids)
         return StepReport(StepOutcome.CONFLICT, prompts, deliveries)
-
-    async def deliver(self, channel: Channel, deliveries: Sequence[Delivery]) -> None:
-        """Send what was just stored; a failure leaves it pending for the channel's retry loop."""
-        for delivery in deliveries:
-            try:
-                external_id = await channel.deliver(delivery)
-            except Exception as exc:  # a channel fault must not lose the stored step
-                log.warning("sending %s failed, will retry: %s", delivery.outbound_id, exc)
-                await storage.mark_outbound_failed(
-                    delivery.outbound_id,
-                    now=self.clock(),
-                    error=str(exc),
-                    retry_at=self.clock() + RETRY_AFTER,
-                )
-            else:
-                await storage.mark_outbound_sent(
-                    delivery.outbound_id, now=self.clock(), external_id=external_id
-                )
 
     def view(self, context: CheckInContext) -> ConversationView:
         due = None

@@ -9,7 +9,8 @@ from typing import Protocol
 
 import storage
 from bot.channels.base import Channel
-from bot.dispatcher import Clock, Dispatcher, utc_now
+from bot.clock import Clock, utc_now
+from bot.dispatcher import Dispatcher
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -85,4 +86,6 @@ class Service:
 
 def build_service(settings: Settings, *, clock: Clock = utc_now) -> Service:
     """Wire the service from settings: each channel and the scheduler register here."""
-    return Service(settings, clock=clock)
+    service = Service(settings, clock=clock)
+    service.add_component(service.dispatcher.outbox)  # retries and anything left from before
+    return service

@@ -21,9 +21,11 @@ from storage.db import (
 )
 from storage.grantees import find_grantees_by_email, list_grantees, upsert_grantees
 from storage.messages import (
+    claim_outbound,
     enqueue_outbound,
     mark_outbound_failed,
     mark_outbound_sent,
+    outbound_counts,
     pending_outbound,
     record_inbound,
 )
@@ -37,6 +39,7 @@ __all__ = [
     "StorageError",
     "answer_history",
     "answers_for_checkin",
+    "claim_outbound",
     "close_round",
     "connect",
     "current_round",
@@ -55,6 +58,7 @@ __all__ = [
     "open_checkins_for_email",
     "open_checkins_for_slack_user",
     "open_round",
+    "outbound_counts",
     "pending_outbound",
     "ping",
     "record_inbound",

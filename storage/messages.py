@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tortoise.expressions import F, Q
+from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
 from storage import mapping
@@ -14,7 +15,7 @@ from storage.common import as_json, insert_once, utc, utc_or_none
 from storage.db import NotFound
 from storage.records import InboundKey, OutboundMessage, OutboundWrite
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
 
 async def record_inbound(
@@ -86,6 +87,53 @@ async def pending_outbound(
         .limit(limit)
     )
     return [mapping.outbound(row) for row in rows]
+
+
+def _due(now: datetime) -> Q:
+    """Pending and due, or claimed by a sender whose lease ran out (it crashed mid-send)."""
+    waiting = Q(status=PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    abandoned = Q(status=SENDING) & Q(next_attempt_at__lte=now)
+    return waiting | abandoned
+
+
+async def claim_outbound(
+    *,
+    now: datetime,
+    lease: timedelta,
+    channel: str | None = None,
+    ids: Sequence[int] | None = None,
+    limit: int = 100,
+) -> list[OutboundMessage]:
+    """Take due messages for sending, so that no other sender takes them until the lease ends.
+
+    Each row is claimed with a compare-and-set update, which is what makes two senders (two
+    service instances, or the dispatcher and the background loop) never send one row twice.
+    """
+    now = utc(now)
+    query = m.OutboundMessage.filter(_due(now))
+    if channel is not None:
+        query = query.filter(channel=channel)
+    if ids is not None:
+        query = query.filter(id__in=list(ids))
+    candidates = await query.order_by("created_at", "id").limit(limit).only("id")
+    claimed: list[int] = []
+    for candidate in candidates:
+        taken = await m.OutboundMessage.filter(_due(now), id=candidate.id).update(
+            status=SENDING, next_attempt_at=now + lease
+        )
+        if taken:
+            claimed.append(candidate.id)
+    rows = await m.OutboundMessage.filter(id__in=claimed).order_by("created_at", "id")
+    return [mapping.outbound(row) for row in rows]
+
+
+async def outbound_counts(*, channel: str | None = None) -> dict[str, int]:
+    """How many messages are in each state (pending, sending, sent, failed)."""
+    query = m.OutboundMessage.all()
+    if channel is not None:
+        query = query.filter(channel=channel)
+    rows = await query.group_by("status").annotate(n=Count("id")).values("status", "n")
+    return {str(row["status"]): int(row["n"]) for row in rows}
 
 
 async def mark_outbound_sent(

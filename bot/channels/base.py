@@ -32,7 +32,29 @@ class Delivery:
     payload: Mapping[str, Any]
 
 
+class DeliveryError(Exception):
+    """A message could not be sent; the outbox decides whether to try again."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TemporaryFailure(DeliveryError):
+    """Worth another try later; `retry_after` (seconds) pauses the whole channel when given."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class PermanentFailure(DeliveryError):
+    """Will never work as it is (a refused address, a revoked token): recorded, not retried."""
+
+
 class Channel(Protocol):
+    """A way of reaching grantees. A channel may also set `min_interval` (seconds between sends)."""
+
     name: str
 
     def recipient(self, context: CheckInContext) -> str:

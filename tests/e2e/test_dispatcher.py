@@ -101,7 +101,7 @@ async def test_console_check_in_stores_answers_and_shows_each_step(
     await dispatcher.handle(opened.checkin.id, said("about a dozen", 1))
     assert "whole number" in screen.last and "like" in screen.last
     await dispatcher.handle(opened.checkin.id, said("12 sessions", 2))
-    assert screen.last.startswith("Saved ") and "12 sessions" in screen.last
+    assert screen.last.startswith("Saved. Sessions run: 12 sessions.")
     assert "Question 2 (1 of" in screen.last
     stored = await storage.answers_for_checkin(opened.checkin.id)
     assert [(a.question_id, a.value, a.raw_text, a.channel) for a in stored] == [

@@ -1,0 +1,149 @@
+"""The outbox on a real database: retries, failures, rate-limit pauses, one send per row."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+import storage
+from bot.channels.base import Delivery, PermanentFailure, TemporaryFailure
+from bot.outbox import Outbox
+from bot.rendering import ConversationView
+from conversations.state import Prompt
+from storage.db import database
+from storage.records import CheckInContext, OutboundWrite
+
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+class ScriptedChannel:
+    """Records what it sends; raises the failures it is told to, in order."""
+
+    name = "test"
+    min_interval = 0.0
+
+    def __init__(self, failures: Sequence[Exception | None] = ()) -> None:
+        self.failures = list(failures)
+        self.sent: list[str] = []
+
+    def recipient(self, context: CheckInContext) -> str:
+        return context.grantee.email
+
+    def render(self, prompts: Sequence[Prompt], view: ConversationView) -> dict[str, Any]:
+        return {"text": "unused"}
+
+    async def deliver(self, delivery: Delivery) -> str | None:
+        failure = self.failures.pop(0) if self.failures else None
+        if failure is not None:
+            raise failure
+        await asyncio.sleep(0)  # let a competing sender run in between
+        self.sent.append(str(delivery.payload["text"]))
+        return f"ext-{delivery.outbound_id}"
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[None]:
+    async with database(db_url):
+        yield
+
+
+async def queue(*texts: str) -> tuple[int, ...]:
+    writes = [OutboundWrite(f"key-{t}", "test", "someone@example.org", {"text": t}) for t in texts]
+    return await storage.enqueue_outbound(writes, now=START)
+
+
+async def test_pending_messages_are_sent_once_after_a_restart(db: None) -> None:
+    await queue("a", "b", "c")
+    channel, clock = ScriptedChannel(), Clock()
+    assert await Outbox({"test": channel}, clock=clock).flush() == 3
+    assert await Outbox({"test": channel}, clock=clock).flush() == 0  # a second process: nothing
+    assert channel.sent == ["a", "b", "c"]
+    assert await storage.outbound_counts() == {"sent": 3}
+
+
+async def test_temporary_failure_is_retried_with_backoff(db: None) -> None:
+    (message_id,) = await queue("hello")
+    channel, clock = ScriptedChannel([TemporaryFailure("relay down")]), Clock()
+    outbox = Outbox({"test": channel}, clock=clock, first_retry=timedelta(seconds=30))
+    assert await outbox.send_now([message_id]) == 0
+    (waiting,) = await storage.pending_outbound("test", now=clock.now + timedelta(seconds=30))
+    assert waiting.last_error == "relay down" and waiting.attempts == 1
+    assert await outbox.flush() == 0  # not due yet
+    clock.advance(seconds=31)
+    assert await outbox.flush() == 1
+    assert channel.sent == ["hello"]
+
+
+async def test_permanent_failure_is_recorded_and_not_retried(db: None) -> None:
+    (message_id,) = await queue("hello")
+    channel, clock = ScriptedChannel([PermanentFailure("550 no such user")]), Clock()
+    outbox = Outbox({"test": channel}, clock=clock)
+    await outbox.send_now([message_id])
+    clock.advance(days=1)
+    assert await outbox.flush() == 0 and channel.sent == []
+    assert await storage.outbound_counts() == {"failed": 1}
+
+
+async def test_rate_limit_pauses_the_channel_and_nothing_is_lost(db: None) -> None:
+    await queue("1", "2", "3", "4")
+    limited = TemporaryFailure("ratelimited", retry_after=20)
+    channel, clock = ScriptedChannel([None, limited]), Clock()
+    outbox = Outbox({"test": channel}, clock=clock)
+    assert await outbox.flush() == 1  # "1" went, "2" hit the limit, "3" and "4" were held back
+    assert channel.sent == ["1"]
+    clock.advance(seconds=10)
+    assert await outbox.flush() == 0  # still paused
+    clock.advance(seconds=11)
+    assert await outbox.flush() == 3
+    assert sorted(channel.sent) == ["1", "2", "3", "4"]
+
+
+async def test_repeated_failures_give_up_and_say_why(db: None) -> None:
+    (message_id,) = await queue("hello")
+    channel = ScriptedChannel([TemporaryFailure("timeout")] * 3)
+    clock = Clock()
+    outbox = Outbox({"test": channel}, clock=clock, max_attempts=3)
+    await outbox.send_now([message_id])
+    for _ in range(3):
+        clock.advance(hours=2)
+        await outbox.flush()
+    assert await storage.outbound_counts() == {"failed": 1}
+    later = clock.now + timedelta(days=1)
+    assert await storage.claim_outbound(now=later, lease=timedelta(minutes=1)) == []
+
+
+async def test_two_senders_at_once_send_each_message_once(db: None) -> None:
+    await queue(*[str(n) for n in range(20)])
+    channel, clock = ScriptedChannel(), Clock()
+    first, second = Outbox({"test": channel}, clock=clock), Outbox({"test": channel}, clock=clock)
+    counts = await asyncio.gather(first.flush(), second.flush())
+    assert sum(counts) == 20
+    assert sorted(channel.sent, key=int) == [str(n) for n in range(20)]
+
+
+async def test_a_sender_that_died_mid_send_is_taken_over_after_its_lease(db: None) -> None:
+    (message_id,) = await queue("hello")
+    clock = Clock()
+    lease = timedelta(minutes=2)
+    claimed = await storage.claim_outbound(now=clock.now, lease=lease, ids=[message_id])
+    assert [m.id for m in claimed] == [message_id]  # claimed, then the process died
+    channel = ScriptedChannel()
+    survivor = Outbox({"test": channel}, clock=clock, lease=lease)
+    assert await survivor.flush() == 0  # the lease still holds
+    clock.advance(minutes=3)
+    assert await survivor.flush() == 1 and channel.sent == ["hello"]
