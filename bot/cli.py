@@ -103,8 +103,9 @@ def db_upgrade(settings: SettingsPath = None) -> None:
 
 
 @framework_app.command("check")
-def framework_check(file: Path) -> None:
+def framework_check(file: Path, settings: SettingsPath = None) -> None:
     """Validate a framework file and list its questions."""
+    _settings(settings)  # a broken configuration is reported here too, before anything else
     try:
         fw = load_framework(file)
     except FrameworkError as exc:
@@ -295,12 +296,21 @@ def demo(
     directory: Annotated[Path, typer.Option(help="Where the demo keeps its data.")] = Path(
         "var/demo"
     ),
+    settings: SettingsPath = None,
 ) -> None:
-    """Run the end-to-end demo on a fresh SQLite database."""
+    """Run the end-to-end demo on a fresh SQLite database (the settings' conversation options)."""
     from bot.demo import run_demo
 
+    conversation = _settings(settings).conversation
     try:
-        asyncio.run(run_demo(directory, out))
+        asyncio.run(
+            run_demo(
+                directory,
+                out,
+                max_invalid_attempts=conversation.max_invalid_attempts,
+                contact_hint=conversation.contact_hint,
+            )
+        )
     except USER_ERRORS as exc:
         _fail(str(exc))
 

@@ -120,7 +120,9 @@ NOT_STARTED = {10, 11}
 FULL_TRANSCRIPTS = 3
 
 
-async def run_demo(directory: Path, out: Console) -> None:
+async def run_demo(
+    directory: Path, out: Console, *, max_invalid_attempts: int = 3, contact_hint: str = ""
+) -> None:
     directory = directory.resolve()
     if directory.exists():
         shutil.rmtree(directory)
@@ -144,7 +146,7 @@ async def run_demo(directory: Path, out: Console) -> None:
             if index in NOT_STARTED:
                 continue
             (context,) = await storage.open_checkins_for_email(grantee.email)
-            lines = await _converse(context, index)
+            lines = await _converse(context, index, max_invalid_attempts, contact_hint)
             transcripts.append((f"{grantee.name}, {grantee.organisation}", lines))
         saved = directory / "transcripts"
         saved.mkdir()
@@ -175,13 +177,19 @@ async def run_demo(directory: Path, out: Console) -> None:
             )
 
 
-async def _converse(context: CheckInContext, index: int) -> list[str]:
+async def _converse(
+    context: CheckInContext, index: int, max_invalid_attempts: int, contact_hint: str
+) -> list[str]:
     lines: list[str] = []
 
     def write(text: str) -> None:
         lines.extend("  " + line for line in ("Bot: " + text).splitlines())
 
-    dispatcher = Dispatcher({"console": ConsoleChannel(Renderer(), write=write)})
+    dispatcher = Dispatcher(
+        {"console": ConsoleChannel(Renderer(), write=write)},
+        max_invalid_attempts=max_invalid_attempts,
+        contact_hint=contact_hint,
+    )
     framework = framework_for(context.programme)
     plans = {k: list(v) for k, v in PLANS.get(index, {}).items()}
     person = Grantee(random.Random(index), detours=plans)

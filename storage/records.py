@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from conversations.state import Status
+
 JSONValue = Any  # what json.dumps accepts: answer values, conversation state, message payloads
 
 
@@ -124,13 +126,7 @@ class Round:
         return self.closed_at is None
 
 
-class CheckInStatus(enum.StrEnum):
-    NOT_STARTED = "not_started"
-    IN_PROGRESS = "in_progress"
-    PAUSED = "paused"
-    REVIEWING = "reviewing"
-    COMPLETED = "completed"
-    STOPPED = "stopped"
+CheckInStatus = Status  # one list of statuses: the engine's, stored as its string values
 
 
 @dataclass(frozen=True)
