@@ -26,5 +26,8 @@ lint: install
 
 check: lint test
 
+bench: install
+	$(BIN)/python bench/run.py
+
 clean:
 	rm -rf $(VENV) var/demo .pytest_cache .mypy_cache .ruff_cache
