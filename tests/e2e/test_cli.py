@@ -146,3 +146,10 @@ def test_check_config_masks_secrets_and_bad_values_name_the_key(tmp_path: Path) 
     )
     assert result.exit_code == 0 and "slack.bot_token" in result.output
     assert secret not in result.output and "database.url" in result.output
+
+
+def test_db_upgrade_applies_migrations_once(settings_file: Path) -> None:
+    code, output = run(settings_file, "db", "upgrade")
+    assert code == 0 and "Applied" in output and "0001_initial" in output
+    code, output = run(settings_file, "db", "upgrade")
+    assert code == 0 and "The database is up to date." in output
