@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
-from conversations.answers import AnswerValue, Rejection, format_answer, parse_answer
-from conversations.framework import Framework, Question, Rule
+from conversations.answers import Rejection, format_answer, parse_answer
+from conversations.framework import Framework, Question
+from conversations.progress import (
+    applicable,
+    applicable_questions,
+    first_open,
+    progress,
+    resolve_question,
+    rule_violation,
+    withdraw_inapplicable,
+)
 from conversations.state import (
     AnswerEvent,
     Ask,
@@ -36,7 +44,6 @@ _COMMAND = re.compile(
     re.IGNORECASE,
 )
 _SUBMIT_WORDS = {"submit", "send", "done", "confirm", "yes"}
-_WITHDRAWN = "(no longer applies)"
 
 
 def new_state(framework: Framework) -> SessionState:
@@ -80,7 +87,7 @@ def where(framework: Framework, state: SessionState) -> tuple[Prompt, ...]:
     if state.status in (Status.REVIEWING, Status.COMPLETED):
         return (_review(framework, state),)
     if state.status is Status.PAUSED:
-        return (Paused(*_progress(framework, state.answers)),)
+        return (Paused(*progress(framework, state.answers)),)
     if state.status is Status.STOPPED:
         return (Notice(NoticeKind.STOPPED_ALREADY),)
     return ()
@@ -106,7 +113,7 @@ def _recognise_command(fw: Framework, state: SessionState, text: str) -> tuple[s
     if word in ("skip", "edit", "change"):
         if not arg or arg.lower() in _FILLER:
             return (word, "") if word == "skip" or not asking_text else None
-        if _resolve(fw, arg) is not None:
+        if resolve_question(fw, arg) is not None:
             return word, arg
         return None if asking_text or word == "skip" else (word, arg)
     if asking_text and arg:
@@ -172,7 +179,7 @@ def _pause(fw: Framework, state: SessionState) -> Transition:
         return Transition(state, (Notice(NoticeKind.ALREADY_COMPLETED), _review(fw, state)))
     resume = state.resume_status if state.status is Status.PAUSED else state.status
     paused = state.with_(status=Status.PAUSED, resume_status=resume, invalid_attempts=0)
-    answered, total = _progress(fw, paused.answers)
+    answered, total = progress(fw, paused.answers)
     return Transition(paused, (Paused(answered, total),))
 
 
@@ -181,19 +188,19 @@ def _stop(fw: Framework, state: SessionState) -> Transition:
         return Transition(state, (Notice(NoticeKind.ALREADY_COMPLETED), _review(fw, state)))
     resume = state.resume_status if state.status is Status.PAUSED else state.status
     stopped = state.with_(status=Status.STOPPED, resume_status=resume, invalid_attempts=0)
-    return Transition(stopped, (Stopped(_progress(fw, stopped.answers)[0]),))
+    return Transition(stopped, (Stopped(progress(fw, stopped.answers)[0]),))
 
 
 def _skip(fw: Framework, state: SessionState, arg: str) -> Transition:
     if arg:
-        q = _resolve(fw, arg)
+        q = resolve_question(fw, arg)
         if q is None:
             return Transition(state, (Notice(NoticeKind.NO_SUCH_QUESTION, arg),))
     elif state.current is not None:
         q = fw.question(state.current)
     else:
         return Transition(state, (Notice(NoticeKind.REVIEW_WAITING), _review(fw, state)))
-    if not _applicable(q, state.answers):
+    if not applicable(q, state.answers):
         return Transition(state, (Notice(NoticeKind.NOT_APPLICABLE, str(fw.number_of(q.id))),))
     if q.required:
         prompts: list[Prompt] = [Notice(NoticeKind.CANNOT_SKIP, q.id)]
@@ -205,7 +212,7 @@ def _skip(fw: Framework, state: SessionState, arg: str) -> Transition:
     event = AnswerEvent(q.id, q.version, None, "skip", skipped=True)
     unchanged = q.id in state.skipped
     state = state.with_(answers=answers, skipped=skipped, invalid_attempts=0)
-    state, withdrawn = _withdraw_inapplicable(fw, state)
+    state, withdrawn = withdraw_inapplicable(fw, state)
     events = () if unchanged else (event, *withdrawn)
     return _after_answer(fw, state, (SkippedNote(q.id),), events, moved_on_from=q.id)
 
@@ -213,7 +220,7 @@ def _skip(fw: Framework, state: SessionState, arg: str) -> Transition:
 def _back(fw: Framework, state: SessionState) -> Transition:
     if state.status is Status.COMPLETED:
         return Transition(state, (Notice(NoticeKind.ALREADY_COMPLETED), _review(fw, state)))
-    applicable = _applicable_questions(fw, state.answers)
+    applicable = applicable_questions(fw, state.answers)
     ids = [q.id for q in applicable]
     earlier = applicable[: ids.index(state.current)] if state.current in ids else applicable
     if not earlier:
@@ -227,10 +234,10 @@ def _back(fw: Framework, state: SessionState) -> Transition:
 
 
 def _edit(fw: Framework, state: SessionState, arg: str, options: EngineOptions) -> Transition:
-    q = _resolve(fw, arg) if arg else None
+    q = resolve_question(fw, arg) if arg else None
     if q is None:
         return Transition(state, (Notice(NoticeKind.NO_SUCH_QUESTION, arg), _review(fw, state)))
-    if not _applicable(q, state.answers):
+    if not applicable(q, state.answers):
         return Transition(state, (Notice(NoticeKind.NOT_APPLICABLE, str(fw.number_of(q.id))),))
     if state.status is Status.COMPLETED:
         if not options.round_open:
@@ -249,7 +256,7 @@ def _edit(fw: Framework, state: SessionState, arg: str, options: EngineOptions) 
 def _submit(fw: Framework, state: SessionState) -> Transition:
     if state.status is Status.COMPLETED:
         return Transition(state, (Notice(NoticeKind.ALREADY_COMPLETED), _review(fw, state)))
-    if state.status is not Status.REVIEWING or _first_open(fw, state) is not None:
+    if state.status is not Status.REVIEWING or first_open(fw, state) is not None:
         # every required answer is checked here, not trusted from the channel
         unfinished = state.with_(status=Status.IN_PROGRESS)
         return _continue(fw, unfinished, (Notice(NoticeKind.MISSING_REQUIRED),))
@@ -299,7 +306,7 @@ def _answer_targeted(
             state = state.with_(status=Status.IN_PROGRESS)
     if state.status is Status.COMPLETED and not options.round_open:
         return Transition(state, (Notice(NoticeKind.ROUND_CLOSED),))
-    if not _applicable(q, state.answers):
+    if not applicable(q, state.answers):
         return Transition(state, (Notice(NoticeKind.NOT_APPLICABLE, str(fw.number_of(q.id))),))
     return _answer(fw, state, q, reply.text, options, targeted=True)
 
@@ -317,10 +324,10 @@ def _answer(
     reason = parsed.reason if isinstance(parsed, Rejection) else None
     if not isinstance(parsed, Rejection):
         # rules are checked against what the answers will be, after withdrawals
-        candidate, _ = _withdraw_inapplicable(
+        candidate, _ = withdraw_inapplicable(
             fw, state.with_(answers={**state.answers, q.id: parsed.value})
         )
-        reason = _rule_violation(fw, candidate.answers, q)
+        reason = rule_violation(fw, candidate.answers, q)
     if reason is not None:
         attempts = state.invalid_attempts + 1 if not targeted else state.invalid_attempts
         retry = state.with_(invalid_attempts=attempts)
@@ -332,7 +339,7 @@ def _answer(
     changed = old != value or q.id in state.skipped
     answers = {**state.answers, q.id: value}
     state = state.with_(answers=answers, skipped=state.skipped - {q.id}, invalid_attempts=0)
-    state, withdrawn = _withdraw_inapplicable(fw, state)
+    state, withdrawn = withdraw_inapplicable(fw, state)
     events: tuple[AnswerEvent, ...] = ()
     if changed:
         events = (AnswerEvent(q.id, q.version, value, text.strip()), *withdrawn)
@@ -351,7 +358,7 @@ def _after_answer(
     moved_on_from: str | None,
 ) -> Transition:
     if state.status is Status.COMPLETED:
-        if _first_open(fw, state) is None:
+        if first_open(fw, state) is None:
             done = state.with_(current=None)
             return Transition(done, (*prompts, _completed(fw, done, edited=True)), events)
         # the change made new questions apply: the check-in needs them before it is complete
@@ -376,7 +383,7 @@ def _continue(
     events: tuple[AnswerEvent, ...] = (),
 ) -> Transition:
     """Ask the first open question, or show the review when everything is answered."""
-    nxt = _first_open(fw, state)
+    nxt = first_open(fw, state)
     if nxt is None:
         reviewing = state.with_(status=Status.REVIEWING, current=None)
         return Transition(reviewing, (*prompts, _review(fw, reviewing)), events)
@@ -386,63 +393,27 @@ def _continue(
 
 def _begin(fw: Framework, state: SessionState) -> Transition:
     started = state.with_(status=Status.IN_PROGRESS, resume_status=None)
-    total = _progress(fw, started.answers)[1]
+    total = progress(fw, started.answers)[1]
     return _continue(fw, started, (Welcome(fw.title, total, len(fw.questions)),))
 
 
 # ---- pure helpers ---------------------------------------------------------------------------
 
 
-def _applicable(q: Question, answers: Mapping[str, AnswerValue]) -> bool:
-    return q.ask_if is None or q.ask_if.holds(answers.get(q.ask_if.question))
-
-
-def _applicable_questions(fw: Framework, answers: Mapping[str, AnswerValue]) -> list[Question]:
-    return [q for q in fw.questions if _applicable(q, answers)]
-
-
-def _first_open(fw: Framework, state: SessionState) -> Question | None:
-    for q in _applicable_questions(fw, state.answers):
-        if q.id not in state.answers and q.id not in state.skipped:
-            return q
-    return None
-
-
-def _progress(fw: Framework, answers: Mapping[str, AnswerValue]) -> tuple[int, int]:
-    applicable = _applicable_questions(fw, answers)
-    return len([q for q in applicable if q.id in answers]), len(applicable)
-
-
 def _completed(fw: Framework, state: SessionState, *, edited: bool) -> Completed:
-    applicable = _applicable_questions(fw, state.answers)
+    applicable = applicable_questions(fw, state.answers)
     answered = len([q for q in applicable if q.id in state.answers])
     skipped = len([q for q in applicable if q.id in state.skipped])
     return Completed(answered, skipped, edited=edited)
 
 
-def _withdraw_inapplicable(
-    fw: Framework, state: SessionState
-) -> tuple[SessionState, tuple[AnswerEvent, ...]]:
-    """Drop answers to questions that an earlier change made irrelevant, and say so."""
-    events: list[AnswerEvent] = []
-    answers = dict(state.answers)
-    skipped = set(state.skipped)
-    for q in fw.questions:  # framework order: a withdrawal can switch off later questions too
-        if (q.id in answers or q.id in skipped) and not _applicable(q, answers):
-            if q.id in answers:
-                events.append(AnswerEvent(q.id, q.version, None, _WITHDRAWN, skipped=True))
-            answers.pop(q.id, None)
-            skipped.discard(q.id)
-    return state.with_(answers=answers, skipped=frozenset(skipped)), tuple(events)
-
-
 def _ask(fw: Framework, state: SessionState, q: Question) -> Ask:
-    applicable = _applicable_questions(fw, state.answers)
+    applicable = applicable_questions(fw, state.answers)
     ids = [a.id for a in applicable]
     position = ids.index(q.id) if q.id in ids else 0
     section_start = position == 0 or applicable[position - 1].section != q.section
     current = state.answers.get(q.id)
-    answered, total = _progress(fw, state.answers)
+    answered, total = progress(fw, state.answers)
     return Ask(
         question_id=q.id,
         number=fw.number_of(q.id),
@@ -456,58 +427,8 @@ def _ask(fw: Framework, state: SessionState, q: Question) -> Ask:
 
 def _review(fw: Framework, state: SessionState) -> Review:
     items = []
-    for q in _applicable_questions(fw, state.answers):
+    for q in applicable_questions(fw, state.answers):
         value = state.answers.get(q.id)
         display = format_answer(q, value) if value is not None else "(not answered)"
         items.append(ReviewItem(fw.number_of(q.id), q.id, q.short, display, q.id in state.skipped))
     return Review(tuple(items), completed=state.status is Status.COMPLETED)
-
-
-def _resolve(fw: Framework, ref: str) -> Question | None:
-    ref = ref.strip().rstrip(".:)").lstrip("#").strip()
-    if ref.lower().startswith("q") and ref[1:].isdigit():
-        ref = ref[1:]
-    if ref.isdigit():
-        index = int(ref) - 1
-        return fw.questions[index] if 0 <= index < len(fw.questions) else None
-    return next((q for q in fw.questions if q.id.lower() == ref.lower()), None)
-
-
-def _side_value(side: str, answers: Mapping[str, AnswerValue]) -> float | None:
-    ref, _, part = side.partition(".")
-    value = answers.get(ref)
-    if isinstance(value, dict):
-        return float(value[part]) if part in value else None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
-
-
-def _rule_violation(fw: Framework, answers: Mapping[str, AnswerValue], q: Question) -> str | None:
-    """The first declared rule that answering `q` would break, in words."""
-    for rule in fw.rules:
-        if q.id not in (rule.left.partition(".")[0], rule.right.partition(".")[0]):
-            continue
-        left = _side_value(rule.left, answers)
-        right = _side_value(rule.right, answers)
-        if left is not None and right is not None and left > right:
-            return _rule_message(rule, left, right, q, fw)
-    return None
-
-
-def _rule_message(rule: Rule, left: float, right: float, q: Question, fw: Framework) -> str:
-    other = next(
-        (
-            side.partition(".")[0]
-            for side in (rule.left, rule.right)
-            if side.partition(".")[0] != q.id
-        ),
-        q.id,
-    )
-    q_other = fw.number_of(other)
-
-    def show(number: float) -> str:
-        return f"{number:,.0f}" if number == int(number) else f"{number:,}"
-
-    message = rule.message.format(left=show(left), right=show(right))
-    return f"{message} Please check the number, or say 'edit {q_other}' to change the other answer."
