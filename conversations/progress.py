@@ -27,8 +27,9 @@ def first_open(fw: Framework, state: SessionState) -> Question | None:
 
 
 def progress(fw: Framework, answers: Mapping[str, AnswerValue]) -> tuple[int, int]:
-    applicable = applicable_questions(fw, answers)
-    return len([q for q in applicable if q.id in answers]), len(applicable)
+    """(answered, applicable) question counts."""
+    relevant = applicable_questions(fw, answers)
+    return len([q for q in relevant if q.id in answers]), len(relevant)
 
 
 def withdraw_inapplicable(
