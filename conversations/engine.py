@@ -220,9 +220,9 @@ def _skip(fw: Framework, state: SessionState, arg: str) -> Transition:
 def _back(fw: Framework, state: SessionState) -> Transition:
     if state.status is Status.COMPLETED:
         return Transition(state, (Notice(NoticeKind.ALREADY_COMPLETED), _review(fw, state)))
-    applicable = applicable_questions(fw, state.answers)
-    ids = [q.id for q in applicable]
-    earlier = applicable[: ids.index(state.current)] if state.current in ids else applicable
+    relevant = applicable_questions(fw, state.answers)
+    ids = [q.id for q in relevant]
+    earlier = relevant[: ids.index(state.current)] if state.current in ids else relevant
     if not earlier:
         prompts: list[Prompt] = [Notice(NoticeKind.NOTHING_BEFORE)]
         if state.current is not None:
@@ -401,17 +401,17 @@ def _begin(fw: Framework, state: SessionState) -> Transition:
 
 
 def _completed(fw: Framework, state: SessionState, *, edited: bool) -> Completed:
-    applicable = applicable_questions(fw, state.answers)
-    answered = len([q for q in applicable if q.id in state.answers])
-    skipped = len([q for q in applicable if q.id in state.skipped])
+    relevant = applicable_questions(fw, state.answers)
+    answered = len([q for q in relevant if q.id in state.answers])
+    skipped = len([q for q in relevant if q.id in state.skipped])
     return Completed(answered, skipped, edited=edited)
 
 
 def _ask(fw: Framework, state: SessionState, q: Question) -> Ask:
-    applicable = applicable_questions(fw, state.answers)
-    ids = [a.id for a in applicable]
+    relevant = applicable_questions(fw, state.answers)
+    ids = [a.id for a in relevant]
     position = ids.index(q.id) if q.id in ids else 0
-    section_start = position == 0 or applicable[position - 1].section != q.section
+    section_start = position == 0 or relevant[position - 1].section != q.section
     current = state.answers.get(q.id)
     answered, total = progress(fw, state.answers)
     return Ask(
