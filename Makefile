@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint check bench clean
+.PHONY: install demo test lint check bench bench-slack bench-email clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ check: lint test
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# the Slack benchmark alone; prints its Markdown section (make bench writes docs/benchmarks.md)
+bench-slack: install
+	$(BIN)/python bench/bench_slack.py
+
+# the email benchmark alone; prints its Markdown section (make bench writes docs/benchmarks.md)
+bench-email: install
+	$(BIN)/python bench/bench_email.py
 
 clean:
 	rm -rf $(VENV) var/demo .pytest_cache .mypy_cache .ruff_cache

@@ -19,10 +19,12 @@ from rich.table import Table
 from bot import admin
 from bot.channels.base import InboundMessage
 from bot.channels.console import ConsoleChannel
+from bot.cli_schedule import grantee_app, round_close, schedule_app
 from bot.dispatcher import Dispatcher, utc_now
 from bot.grantee_import import GranteeImportError
 from bot.programme_file import ProgrammeFileError
 from bot.rendering import Renderer
+from bot.schedule_admin import open_round_now
 from bot.settings import Settings, SettingsError, describe_settings, load_settings
 from conversations.errors import FrameworkError
 from conversations.framework import load_framework
@@ -43,6 +45,11 @@ app.add_typer(framework_app, name="framework")
 app.add_typer(programme_app, name="programme")
 app.add_typer(grantees_app, name="grantees")
 app.add_typer(round_app, name="round")
+app.add_typer(schedule_app, name="schedule")
+app.add_typer(grantee_app, name="grantee")
+round_app.command("close")(round_close)
+email_app = typer.Typer(help="Check-ins by email.")
+app.add_typer(email_app, name="email")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -158,10 +165,10 @@ def round_open(
     """Open a round now, with one check-in per active grantee."""
     config = _settings(settings)
     due_day: date | None = due.date() if due else None
-    opened = _run(
+    opened, scheduled = _run(
         config,
-        lambda: admin.open_round(
-            programme, period, now=utc_now(), timezone=config.schedule.timezone, due=due_day
+        lambda: open_round_now(
+            programme, period, now=utc_now(), zone=config.schedule.timezone, due=due_day
         ),
     )
     if opened.existed:
@@ -174,6 +181,11 @@ def round_open(
     if opened.round.due_at:
         local = opened.round.due_at.astimezone(ZoneInfo(config.schedule.timezone))
         out.print(f"Due {local:%A %d %B %Y} ({config.schedule.timezone}).")
+    if scheduled:
+        out.print(
+            f"First messages to {scheduled} grantee(s) are queued to go now, reminders as the "
+            "programme's schedule plans; the running service (`checkins serve`) sends them."
+        )
 
 
 STATUS_WORDS = {
@@ -239,6 +251,11 @@ def chat(
             max_invalid_attempts=config.conversation.max_invalid_attempts,
             contact_hint=config.conversation.contact_hint,
         )
+        from bot import availability
+        from bot.summary_delivery import register as send_summaries
+
+        send_summaries(dispatcher)  # the benchmarked summary once the check-in is submitted
+        availability.register(dispatcher)  # "remind me Friday", "away until ...", "mute"
         session_id = uuid.uuid4().hex
         await dispatcher.start(context.checkin.id, "console", occasion=session_id)
         out.print("[dim](type your answers; `quit` leaves and keeps your place)[/dim]")
@@ -313,6 +330,136 @@ def demo(
         )
     except USER_ERRORS as exc:
         _fail(str(exc))
+
+
+# ---- summaries, digests, evidence and exports -------------------------------------------------
+
+OutFile = Annotated[Path | None, typer.Option("--out", help="Write HTML to this file.")]
+
+
+def _writable(path: Path) -> Path:
+    if not path.parent.exists():
+        _fail(f"The folder {path.parent} does not exist; create it or choose another --out.")
+    return path
+
+
+@app.command()
+def summary(
+    grantee: Annotated[str, typer.Option(help="The grantee's email address.")],
+    programme: Annotated[
+        str | None, typer.Option(help="The programme, if the grantee is in several.")
+    ] = None,
+    period: Annotated[str | None, typer.Option(help="A period (default: the latest).")] = None,
+    out: OutFile = None,
+    settings: SettingsPath = None,
+) -> None:
+    """A grantee's benchmarked summary: their figures beside peers and national figures."""
+    from bot.summaries import summary_for_grantee
+    from bot.summary_render import SummaryRenderer, data_uris, summary_charts
+
+    config = _settings(settings)
+    result = _run(config, lambda: summary_for_grantee(grantee, programme, period))
+    renderer = SummaryRenderer()
+    _plain(renderer.summary_text(result))
+    if out is not None:
+        html = renderer.summary_html(result, data_uris(summary_charts(result)))
+        _writable(out).write_text(html, encoding="utf-8")
+        _plain(f"\nWrote {out}")
+
+
+@app.command()
+def digest(
+    programme: ProgrammeSlug,
+    period: Annotated[str | None, typer.Option(help="A period (default: the open round).")] = None,
+    out: OutFile = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="Queue it to the programme's contacts and Slack channel.")
+    ] = False,
+    settings: SettingsPath = None,
+) -> None:
+    """The funder digest of a programme: responses, outputs, pooled outcomes, what works."""
+    from bot.summaries import funder_digest
+    from bot.summary_delivery import send_digest
+    from bot.summary_render import SummaryRenderer, data_uris, digest_charts
+    from conversations.digests import FunderDigest
+
+    config = _settings(settings)
+    renderer = SummaryRenderer()
+    now = utc_now()
+
+    async def work() -> tuple[FunderDigest, tuple[int, ...]]:
+        if send:
+            return await send_digest(programme, period, occasion=f"manual-{now:%Y-%m-%d}")
+        return await funder_digest(programme, period, now=now), ()
+
+    result, queued = _run(config, work)
+    if out is not None:
+        html = renderer.digest_html(result, data_uris(digest_charts(result.indicators)))
+        _writable(out).write_text(html, encoding="utf-8")
+        _plain(f"Wrote the digest for {result.period} to {out}")
+    else:
+        _plain(renderer.digest_text(result))
+    if send:
+        _plain(
+            f"Queued {len(queued)} message(s); the service sends them."
+            if queued
+            else "Already queued today; nothing new to send."
+        )
+
+
+@app.command()
+def evidence(
+    out: Annotated[Path, typer.Option("--out", help="Write the HTML report to this file.")],
+    settings: SettingsPath = None,
+) -> None:
+    """Pooled, anonymous evidence across every programme on this instance."""
+    from bot.summaries import pooled_evidence
+    from bot.summary_render import SummaryRenderer, data_uris, digest_charts
+
+    config = _settings(settings)
+    result = _run(config, pooled_evidence)
+    html = SummaryRenderer().evidence_html(result, data_uris(digest_charts(result.indicators)))
+    _writable(out).write_text(html, encoding="utf-8")
+    _plain(
+        f"Wrote pooled evidence from {result.programmes} programme(s) and {result.grantees} "
+        f"reporting grantees to {out}"
+    )
+
+
+@app.command()
+def export(
+    programme: ProgrammeSlug,
+    format: Annotated[str, typer.Option("--format", help="csv or xlsx.")],
+    out: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    long: Annotated[
+        bool, typer.Option("--long", help="One row per answer instead of per check-in.")
+    ] = False,
+    settings: SettingsPath = None,
+) -> None:
+    """Export a programme's check-ins: a column per question@version (or --long)."""
+    from bot.export import export_programme
+
+    config = _settings(settings)
+    table = _run(config, lambda: export_programme(programme, format.lower(), out, long=long))
+    _plain(f"Wrote {len(table.rows)} row(s) and {len(table.header)} column(s) to {out}")
+
+
+@email_app.command("send")
+def email_send(programme: ProgrammeSlug, settings: SettingsPath = None) -> None:
+    """Email each grantee's check-in for the open round (once per round; completed ones skipped)."""
+    from bot.email_rounds import send_round_emails
+
+    config = _settings(settings)
+    result = _run(config, lambda: send_round_emails(config, programme))
+    out.print(
+        f"{result.period}: {result.queued} check-in email(s) queued, {result.sent} sent; "
+        f"{result.already} emailed before, {result.skipped} completed or stopped."
+    )
+    if result.sent < result.queued:
+        out.print(
+            "Some emails could not be sent yet; `checkins serve` keeps retrying them "
+            f"(relay: {config.email.relay})."
+        )
 
 
 def main() -> None:

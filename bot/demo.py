@@ -33,7 +33,7 @@ from conversations.framework import (
 )
 from conversations.state import SessionState, Status
 from storage.db import database
-from storage.records import CheckInContext
+from storage.records import CheckInContext, Programme
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PERIOD = "2026 Q4"
@@ -175,6 +175,28 @@ async def run_demo(
                 markup=False,
                 soft_wrap=True,
             )
+        await _summaries(directory, out, programme, grantees[2].email)
+    await _slack(directory, out)
+    await _email(directory, out)
+    await _schedule(directory, out)
+
+
+async def _schedule(directory: Path, out: Console) -> None:
+    from bot.demo_schedule import run_schedule_demo  # a quarter run by the scheduler's jobs
+
+    await run_schedule_demo(directory, out)
+
+
+async def _email(directory: Path, out: Console) -> None:
+    from bot.email_demo import run_email_demo  # the grantees the terminal demo left untouched
+
+    await run_email_demo(directory, out)
+
+
+async def _slack(directory: Path, out: Console) -> None:
+    from bot.demo_slack import run_slack_demo  # it builds on this module's simulated grantees
+
+    await run_slack_demo(directory, out)
 
 
 async def _converse(
@@ -252,3 +274,13 @@ async def _print_status(out: Console, report: admin.RoundReport) -> None:
         status = row.checkin.status.replace("_", " ") if row.checkin else "no check-in"
         table.add_row(row.grantee.organisation, row.grantee.name, status, str(row.answered))
     out.print(table)
+
+
+async def _summaries(directory: Path, out: Console, programme: Programme, email: str) -> None:
+    """Two past rounds (for trends and peers), a grantee's summary and the funder digest."""
+    from datetime import timedelta
+
+    from bot.demo_summaries import add_past_rounds, show_summaries
+
+    await add_past_rounds(programme, DEMO_NOW)
+    await show_summaries(directory, out, programme, email=email, now=DEMO_NOW + timedelta(days=15))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import storage
@@ -39,6 +41,18 @@ CompletionHook = Callable[[CheckInContext, str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
+class Interpretation:
+    """A message that is about the check-in rather than an answer ('remind me Friday')."""
+
+    prompt: Prompt  # what to tell the grantee instead of the engine's reply
+    pause: bool  # also pause the conversation, as `later` would
+
+
+Step = Callable[[Framework, SessionState, EngineOptions], Transition]
+Interpreter = Callable[[CheckInContext, InboundMessage, datetime], Awaitable[Interpretation | None]]
+
+
+@dataclass(frozen=True)
 class StepReport:
     """What happened to one message, for the channel and for tests."""
 
@@ -62,6 +76,7 @@ class Dispatcher:
         self.contact_hint = contact_hint
         self.outbox = Outbox(channels, clock=clock)
         self.on_completed: list[CompletionHook] = []
+        self.interpreters: list[Interpreter] = []
 
     async def start(self, checkin_id: int, channel: str, occasion: str) -> StepReport:
         """Send a check-in's opening message, or where it stands, once per occasion.
@@ -71,10 +86,12 @@ class Dispatcher:
         """
         context = await storage.load_checkin_context(checkin_id)
         key = f"{channel}:start:{checkin_id}:{occasion}"
-        return await self._step(
+        # a channel may open differently (email lists the whole section, not one question)
+        opening: Step = getattr(self.channels[channel], "opening", engine.start)
+        return await self.step(
             context,
             channel,
-            lambda fw, state, options: engine.start(fw, state, options),
+            opening,
             inbound=None,
             idempotency_key=key,
             actor="system",
@@ -84,25 +101,36 @@ class Dispatcher:
         """Take one inbound message for a check-in; a second delivery of it changes nothing."""
         context = await storage.load_checkin_context(checkin_id)
         reply = Reply(message.text, message.question_id, message.strict)
-        return await self._step(
+        step: Step = partial(_advance, reply=reply)
+        for interpret in self.interpreters if message.question_id is None else ():
+            found = await interpret(context, message, self.clock())
+            if found is not None:
+                step = partial(_interpreted, found=found)
+                break
+        return await self.step(
             context,
             message.channel,
-            lambda fw, state, options: engine.advance(fw, state, reply, options),
+            step,
             inbound=InboundKey(message.channel, message.external_id),
             idempotency_key=f"{message.channel}:reply:{message.external_id}",
             actor=f"{message.channel}:{message.sender}",
         )
 
-    async def _step(
+    async def step(
         self,
         context: CheckInContext,
         channel_name: str,
-        step: Callable[[Framework, SessionState, EngineOptions], Transition],
+        step: Step,
         *,
         inbound: InboundKey | None,
         idempotency_key: str,
         actor: str,
     ) -> StepReport:
+        """Run one engine step for a check-in and save it with its messages, once.
+
+        Channels whose messages carry several replies (an email answering three questions) call
+        this with their own step function; everything else goes through start() and handle().
+        """
         channel = self.channels[channel_name]
         framework = framework_for(context.programme)
         state = _state_of(context, framework)
@@ -139,7 +167,9 @@ class Dispatcher:
             Delivery(outbound_id, recipient, payload) for outbound_id in result.outbound_ids
         )
         await self.outbox.send_now(result.outbound_ids)
-        if transition.state.status is Status.COMPLETED and transition.changed:
+        # completing (submit) changes no answer; an edit after completing changes one
+        just_completed = context.checkin.status != Status.COMPLETED.value
+        if transition.state.status is Status.COMPLETED and (transition.changed or just_completed):
             await self._completed(context, channel_name)
         return StepReport(result.outcome, transition.prompts, deliveries)
 
@@ -195,6 +225,22 @@ class Dispatcher:
             due=due,
             contact_hint=self.contact_hint,
         )
+
+
+def _advance(
+    fw: Framework, state: SessionState, options: EngineOptions, *, reply: Reply
+) -> Transition:
+    return engine.advance(fw, state, reply, options)
+
+
+def _interpreted(
+    fw: Framework, state: SessionState, options: EngineOptions, *, found: Interpretation
+) -> Transition:
+    """Say what was understood; pause the conversation too when that was asked for."""
+    pausable = (Status.NOT_STARTED, Status.IN_PROGRESS, Status.REVIEWING)
+    if found.pause and state.status in pausable:
+        state = engine.advance(fw, state, Reply("later"), options).state
+    return Transition(state, (found.prompt,))
 
 
 def _state_of(context: CheckInContext, framework: Framework) -> SessionState:

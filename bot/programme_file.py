@@ -13,6 +13,7 @@ from pydantic_core import ErrorDetails
 from conversations import framework as framework_module
 from conversations.errors import FrameworkError
 from conversations.framework import builtin_framework_path, load_framework
+from conversations.schedule import schedule_problems
 from storage.records import ContactSpec, ProgrammeSpec
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
@@ -93,7 +94,7 @@ class _ProgrammeFile(_Model):
     funder: _Funder
     programme: _Programme
     contacts: tuple[_Contact, ...] = ()
-    # Owned by the scheduling feature, which validates it; kept as given until then.
+    # checked by conversations.schedule (schedule_problems), stored as given
     schedule: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -126,6 +127,7 @@ def load_programme_file(path: Path) -> ProgrammeSpec:
         for email in sorted(set(emails))
         if emails.count(email) > 1
     ]
+    problems += schedule_problems(parsed.schedule)
     framework_path = _framework_path(path, parsed.programme.framework, problems)
     if problems or framework_path is None:
         raise ProgrammeFileError(_report(path, problems))

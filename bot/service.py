@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import timedelta
 from typing import Protocol
 
 import storage
@@ -88,4 +89,53 @@ def build_service(settings: Settings, *, clock: Clock = utc_now) -> Service:
     """Wire the service from settings: each channel and the scheduler register here."""
     service = Service(settings, clock=clock)
     service.add_component(service.dispatcher.outbox)  # retries and anything left from before
+    _add_email(service)
+    _add_slack(service)
+    _add_scheduler(service)
+    _add_summaries(service)
     return service
+
+
+def _add_summaries(service: Service) -> None:
+    """A benchmarked summary to each grantee who completes a check-in, in the same channel."""
+    from bot.summary_delivery import register
+
+    register(service.dispatcher)
+
+
+def _add_scheduler(service: Service) -> None:
+    """Scheduled rounds, first messages, reminders, deadlines; started last, after the channels."""
+    from bot import availability
+    from bot.jobs import Jobs
+    from bot.scheduler import Scheduler
+
+    config = service.settings.schedule
+    jobs = Jobs(
+        service.dispatcher,
+        timezone=config.timezone,
+        catch_up=timedelta(hours=config.catch_up_hours),
+    )
+    service.dispatcher.on_completed.append(jobs.checkin_completed)
+    availability.register(service.dispatcher)  # "remind me Friday", "away until ...", "mute"
+    service.add_component(Scheduler(jobs, tick_seconds=config.tick_seconds))
+
+
+def _add_slack(service: Service) -> None:
+    """The Slack channel and its bolt app (Socket Mode or HTTP), when a bot token is set."""
+    if service.settings.slack.bot_token is None:
+        return
+    from bot.channels.slack_events import add_slack
+
+    add_slack(service)
+
+
+def _add_email(service: Service) -> None:
+    """The email channel and its inbound SMTP server (replies to check-in emails)."""
+    from bot.channels.email import EmailChannel
+    from bot.channels.email_inbound import EmailInbound
+
+    channel = EmailChannel(service.settings, clock=service.clock)
+    service.add_channel(channel)
+    service.add_component(channel)  # closes its relay connection on the way out
+    inbound = EmailInbound(service.settings.email, service.dispatcher, channel, clock=service.clock)
+    service.add_component(inbound)

@@ -185,6 +185,38 @@ class Notice:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class Reminder:
+    """A scheduled nudge about a check-in that is not finished yet."""
+
+    number: int  # 1 for the first reminder
+    status: Status
+    answered: int
+    total: int
+    overdue: bool  # the due date has passed; answers are still taken until the round closes
+    closes: str | None  # when the round closes, in the grantee's timezone and words
+
+
+@dataclass(frozen=True)
+class AvailabilityNoted:
+    """The answer to 'remind me Friday', 'away until ...', 'mute reminders' and the like."""
+
+    kind: str  # snooze | away | muted | unmuted | not_understood
+    when: str = ""  # the day, in words, for snooze and away
+    detail: str = ""  # for not_understood: what to write instead
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """For a programme's contacts at the due date: who has not answered yet."""
+
+    missing: tuple[str, ...]  # "Name, Organisation (status)"
+    away: tuple[str, ...]
+    completed: int
+    total: int
+    closes: str | None
+
+
 Prompt = (
     Welcome
     | Ask
@@ -197,6 +229,9 @@ Prompt = (
     | Stopped
     | Help
     | Notice
+    | Reminder
+    | AvailabilityNoted
+    | Unanswered
 )
 
 

@@ -226,3 +226,103 @@ class OutboundMessage(Model):
         table = "outbound_message"
         # the send loop asks for "pending and due" on every tick
         indexes = (("status", "next_attempt_at"),)
+
+
+class EmailThread(Model):
+    """One email thread per check-in: its unguessable reply token (reply+TOKEN@domain)."""
+
+    id = fields.IntField(primary_key=True)
+    checkin: fields.ForeignKeyRelation[CheckIn] = fields.ForeignKeyField(
+        "models.CheckIn", related_name="email_threads", on_delete=fields.OnDelete.CASCADE
+    )
+    checkin_id: int
+    token = fields.CharField(max_length=64, unique=True)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "email_thread"
+        unique_together = (("checkin",),)
+
+
+class EmailThreadMessage(Model):
+    """A Message-ID in a thread: ours (sent for an outbound row) or a grantee's reply."""
+
+    id = fields.IntField(primary_key=True)
+    thread: fields.ForeignKeyRelation[EmailThread] = fields.ForeignKeyField(
+        "models.EmailThread", related_name="messages", on_delete=fields.OnDelete.CASCADE
+    )
+    thread_id: int
+    message_id = fields.CharField(max_length=255, unique=True)
+    # the outbound row this Message-ID was given to, so a retried send keeps the same id
+    outbound_id = fields.IntField(null=True, unique=True)
+    direction = fields.CharField(max_length=3)  # "out" or "in"
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "email_thread_message"
+        indexes = (("thread_id",),)
+
+
+class CheckInSchedule(Model):
+    """A check-in's scheduled messages: its plan, what is next and when, what was sent or missed."""
+
+    id = fields.IntField(primary_key=True)
+    checkin: fields.ForeignKeyRelation[CheckIn] = fields.ForeignKeyField(
+        "models.CheckIn", related_name="schedules", on_delete=fields.OnDelete.CASCADE
+    )
+    checkin_id: int
+    round: fields.ForeignKeyRelation[Round] = fields.ForeignKeyField(
+        "models.Round", related_name="schedules", on_delete=_KEEP
+    )
+    round_id: int
+    plan = JSONField(default=list)  # UTC ISO times: the first message, then each reminder
+    next_at = fields.DatetimeField(null=True)  # null: nothing more to send
+    next_number = fields.IntField(default=0, db_default=0)  # 0: the first message; n: reminder n
+    reminders_sent = fields.IntField(default=0, db_default=0)
+    snoozed_until = fields.DatetimeField(null=True)
+    # a scheduler that took this row holds it until then; another may take it after a crash
+    claimed_until = fields.DatetimeField(null=True)
+    first_sent_at = fields.DatetimeField(null=True)
+    last_sent_at = fields.DatetimeField(null=True)
+    missed = fields.IntField(default=0, db_default=0)  # sends older than the catch-up window
+    last_outcome = fields.CharField(max_length=40, default="", db_default="")
+
+    class Meta:
+        table = "checkin_schedule"
+        unique_together = (("checkin",),)
+        # every tick asks for "due now"; rounds are stopped as a whole when they close
+        indexes = (("next_at",), ("round_id",))
+
+
+class GranteePreference(Model):
+    """How a grantee wants to be reached: a channel (none: automatic) and muted reminders."""
+
+    id = fields.IntField(primary_key=True)
+    grantee: fields.ForeignKeyRelation[Grantee] = fields.ForeignKeyField(
+        "models.Grantee", related_name="preferences", on_delete=fields.OnDelete.CASCADE
+    )
+    grantee_id: int
+    channel = fields.CharField(max_length=20, null=True)
+    reminders_muted = fields.BooleanField(default=False, db_default=False)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "grantee_preference"
+        unique_together = (("grantee",),)
+
+
+class RoundEvent(Model):
+    """Something done once per round (contacts told at the due date, closed): its claim."""
+
+    id = fields.IntField(primary_key=True)
+    round: fields.ForeignKeyRelation[Round] = fields.ForeignKeyField(
+        "models.Round", related_name="events", on_delete=_KEEP
+    )
+    round_id: int
+    kind = fields.CharField(max_length=40)
+    happened_at = fields.DatetimeField()
+    detail = fields.TextField(default="")
+
+    class Meta:
+        table = "round_event"
+        unique_together = (("round", "kind"),)

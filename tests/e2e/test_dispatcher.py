@@ -214,3 +214,26 @@ async def test_round_status_reflects_progress(opened: CheckInContext) -> None:
     assert mine.checkin is not None and mine.checkin.status == "in_progress" and mine.answered == 1
     others = [r for e, r in by_email.items() if e != EMAIL]
     assert {r.checkin.status for r in others if r.checkin} == {"not_started"}
+
+
+async def test_remind_me_friday_pauses_and_says_when_without_storing_an_answer(
+    opened: CheckInContext,
+) -> None:
+    from bot import availability
+
+    screen, clock = Screen(), Clock()  # NOW is Monday 5 October 2026
+    dispatcher = make_dispatcher(screen, clock)
+    availability.register(dispatcher)
+    await dispatcher.start(opened.checkin.id, "console", occasion="t1")
+    await dispatcher.handle(opened.checkin.id, said("12", 1))
+    await dispatcher.handle(opened.checkin.id, said("remind me Friday", 2))
+    assert "I'll remind you on Friday 9 October" in screen.last
+    context = await storage.load_checkin_context(opened.checkin.id)
+    assert context.checkin.status == "paused"
+    assert context.checkin.state["answers"] == {"O1": 12}
+    await dispatcher.handle(opened.checkin.id, said("away until 2026-12-01", 3))
+    assert "until you are back on Tuesday 1 December" in screen.last
+    (grantee,) = await storage.find_grantees_by_email(EMAIL)
+    assert str(grantee.away_until) == "2026-12-01"
+    await dispatcher.handle(opened.checkin.id, said("resume", 4))
+    assert "Question 2 (1 of" in screen.last

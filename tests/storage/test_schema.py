@@ -24,10 +24,17 @@ TABLES = {
     "answer_change",
     "inbound_message",
     "outbound_message",
+    "email_thread",
+    "email_thread_message",
+    "checkin_schedule",
+    "grantee_preference",
+    "round_event",
     "tortoise_migrations",
 }
 
 # Every idempotency guarantee in the design rests on one of these.
+# every migration in storage/migrations, in the order they apply
+MIGRATIONS = ["0001_initial", "0002_email_threads", "0003_scheduling"]
 UNIQUE = {
     ("funder", ("slug",)),
     ("programme", ("slug",)),
@@ -37,6 +44,13 @@ UNIQUE = {
     ("answer", ("checkin_id", "question_id")),
     ("inbound_message", ("channel", "external_id")),
     ("outbound_message", ("idempotency_key",)),
+    ("email_thread", ("token",)),  # a reply token names one check-in
+    ("email_thread", ("checkin_id",)),  # one thread per check-in
+    ("email_thread_message", ("message_id",)),
+    ("email_thread_message", ("outbound_id",)),  # one Message-ID per outbound email
+    ("checkin_schedule", ("checkin_id",)),  # one schedule per check-in
+    ("grantee_preference", ("grantee_id",)),
+    ("round_event", ("round_id", "kind")),  # contacts told once per round
 }
 
 
@@ -81,7 +95,7 @@ async def _unique_keys() -> set[tuple[str, tuple[str, ...]]]:
 async def test_connect_migrates_an_empty_database(db: str) -> None:
     assert await _tables() == TABLES
     applied = await _rows('SELECT app, name FROM "tortoise_migrations"')
-    assert [(r["app"], r["name"]) for r in applied] == [("models", "0001_initial")]
+    assert [(r["app"], r["name"]) for r in applied] == [("models", n) for n in MIGRATIONS]
     assert await storage.ping()
 
 
@@ -92,7 +106,7 @@ async def test_every_unique_constraint_is_in_the_schema(db: str) -> None:
 
 
 async def test_upgrade_applies_once_then_is_a_no_op(db_url: str) -> None:
-    assert await storage.upgrade(db_url) == ["0001_initial"]
+    assert await storage.upgrade(db_url) == MIGRATIONS
     assert await storage.upgrade(db_url) == []
     async with storage.database(db_url):
         assert await _tables() == TABLES
@@ -104,7 +118,7 @@ async def test_instances_starting_together_on_empty_postgres_migrate_once(
 ) -> None:
     # each upgrade has its own connection pool, like two service instances would
     results = await asyncio.gather(*(storage.upgrade(postgres_url) for _ in range(3)))
-    assert sorted(results) == [[], [], ["0001_initial"]]
+    assert sorted(results) == [[], [], MIGRATIONS]
     async with storage.database(postgres_url):
         assert await _tables() == TABLES
 

@@ -72,10 +72,14 @@ def test_the_example_programme_loads() -> None:
     )
     assert spec.schedule == {
         "cadence": "quarterly",
+        "months": [1, 4, 7, 10],
+        "day": "first monday",
         "send_time": "10:00",
         "weekdays_only": True,
         "due_after_days": 14,
         "reminders_after_days": [3, 7],
+        "remind_on_due_date": True,
+        "max_reminders": 3,
         "grace_days": 14,
     }
 
@@ -200,11 +204,21 @@ def test_activity_types_are_lower_cased_and_must_be_distinct(tmp_path: Path) -> 
 
 
 def test_schedule_is_kept_as_given(tmp_path: Path) -> None:
-    extra = '[schedule]\ncadence = "monthly"\nanything = { nested = [1, 2] }\n'
+    extra = '[schedule]\ncadence = "monthly"\nday = "last friday"\n'
 
     spec = load_programme_file(write(tmp_path / "p.toml", programme(extra=extra)))
 
-    assert spec.schedule == {"cadence": "monthly", "anything": {"nested": [1, 2]}}
+    assert spec.schedule == {"cadence": "monthly", "day": "last friday"}
+
+
+def test_schedule_problems_name_the_key(tmp_path: Path) -> None:
+    extra = '[schedule]\ncadence = "fortnightly"\nsend_time = "9am"\nanything = 1\n'
+
+    problems = problems_of(write(tmp_path / "p.toml", programme(extra=extra)))
+
+    assert "schedule.cadence: 'fortnightly' is not a cadence; use one of 'weekly'" in problems
+    assert "schedule.send_time: '9am' is not a time of day; write it as HH:MM" in problems
+    assert "schedule.anything: unknown key; the keys are cadence, months, day" in problems
 
 
 def test_contact_email_is_lower_cased(tmp_path: Path) -> None:

@@ -1,0 +1,359 @@
+"""Email replies per second: the real service against a bare aiosmtpd server (the floor).
+
+A reply is one email sent over a new SMTP connection (as mail servers do) to the service's
+inbound server, until the next check-in email reaches the outbound sink: parsed, stored, the
+next email rendered and handed to the relay. Eight senders answer check-ins one question per
+reply, then submit. The floor is an aiosmtpd server that accepts and discards the same kind of
+messages, driven by the same senders in the same run. The service runs in a child process, as
+deployed; the senders and the sink (the relay) run in this one.
+
+    python bench/bench_email.py                       # prints a Markdown section
+    python bench/bench_email.py serve DB_URL SINK_PORT   (used internally)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.policy
+import logging
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+import aiosmtplib
+import asyncpg  # type: ignore[import-untyped]
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import storage  # noqa: E402
+from bot import admin  # noqa: E402
+from bot.channels.email_inbound import EmailInbound  # noqa: E402
+from bot.frameworks import framework_for  # noqa: E402
+from bot.service import build_service  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from storage.records import GranteeSpec  # noqa: E402
+
+SENDERS = 8
+REPLIES = int(os.environ.get("BENCH_EMAIL_REPLIES", "2000"))
+GRANTEES = 150  # more check-ins than 2,000 replies need (about 20 replies each)
+DOMAIN = "replies.example.org"
+POSTGRES = os.environ.get("CHECKINS_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+ANSWERS = {
+    "count": "10",
+    "number": "7.5",
+    "proportion": "8 of 10",
+    "choice": "1",
+    "yes_no": "no",
+    "text": "Neighbours who had never met now cook together.",
+}
+QUESTION_LINE = re.compile(r"^(\d+)\. ", re.MULTILINE)
+
+
+class Sink:
+    """The outbound relay: keeps each recipient's emails in order."""
+
+    def __init__(self) -> None:
+        self.inbox: defaultdict[str, asyncio.Queue[EmailMessage]] = defaultdict(asyncio.Queue)
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        message = email.message_from_bytes(
+            envelope.original_content or b"", policy=email.policy.default
+        )
+        assert isinstance(message, EmailMessage)
+        for rcpt in envelope.rcpt_tos:
+            self.inbox[rcpt.lower()].put_nowait(message)
+        return "250 OK"
+
+
+class Discard:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        return "250 OK"
+
+
+async def listen(handler: object, hostname: str) -> tuple[asyncio.Server, int]:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: SMTP(handler, hostname=hostname, enable_SMTPUTF8=True), "127.0.0.1", 0
+    )
+    return server, int(server.sockets[0].getsockname()[1])
+
+
+def reply_bytes(to: EmailMessage, sender: str, body: str) -> bytes:
+    reply = EmailMessage()
+    reply["From"] = sender
+    reply["To"] = str(to["Reply-To"] or f"reply+{'0' * 40}@{DOMAIN}")
+    reply["Subject"] = "Re: " + str(to["Subject"])
+    reply["Message-ID"] = make_msgid(domain="mail.example.org")
+    reply["In-Reply-To"] = str(to["Message-ID"])
+    reply["References"] = str(to["Message-ID"])
+    quoted = "\n".join("> " + line for line in text_of(to).splitlines())
+    reply.set_content(f"{body}\n\nOn Mon, 5 Oct 2026 at 10:00, Check-ins wrote:\n{quoted}\n")
+    return reply.as_bytes(policy=email.policy.SMTP)
+
+
+def text_of(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    return str(part.get_content()) if part is not None else ""  # type: ignore[attr-defined]
+
+
+@dataclass
+class Run:
+    replies: int = 0
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def per_second(self) -> float:
+        return self.replies / self.seconds
+
+    def p(self, q: int) -> float:
+        return statistics.quantiles(self.latencies, n=100)[q - 1] * 1000
+
+
+def next_body(message: EmailMessage, kinds: list[str]) -> str | None:
+    text = text_of(message)
+    if "your check-in is complete" in text:
+        return None
+    if "Here is everything before you submit" in text:
+        return "submit"
+    numbers = QUESTION_LINE.findall(text)
+    if not numbers:
+        raise RuntimeError(f"no question in:\n{text}")
+    number = int(numbers[0])
+    return f"{number}: {ANSWERS[kinds[number - 1]]}"
+
+
+async def serve(db_url: str, sink_port: int) -> None:
+    """The service under test, in its own process: set up, email every check-in, then serve."""
+    logging.basicConfig(level=logging.ERROR)
+    settings = Settings.model_validate(
+        {
+            "database": {"url": db_url},
+            "email": {
+                "reply_domain": DOMAIN,
+                "inbound_port": 0,
+                "relay": f"smtp://127.0.0.1:{sink_port}",
+                "smtp_starttls": False,
+            },
+        }
+    )
+    service = build_service(settings)
+    if os.environ.get("BENCH_EMAIL_WITHOUT_SUMMARIES"):
+        service.dispatcher.on_completed.clear()  # to see the email path's own cost
+    await service.start()
+    try:
+        inbound = next(c for c in service.components if isinstance(c, EmailInbound))
+        programme = await admin.load_programme(ROOT / "examples" / "programme.toml")
+        specs = [
+            GranteeSpec(
+                f"Grantee {i}",
+                f"Org {i}",
+                f"g{i}@bench.example.org",
+                None,
+                "Europe/London",
+                programme.activity_types[0],
+                "Leeds",
+            )
+            for i in range(GRANTEES)
+        ]
+        await storage.upsert_grantees(programme.id, specs)
+        await admin.open_round(programme.slug, "bench", now=datetime.now(UTC), timezone="UTC")
+        report = await admin.round_status(programme.slug)
+        for line in report.rows:
+            if line.checkin is not None:
+                await inbound.open_checkin(line.checkin.id, occasion="bench")
+        kinds = ",".join(q.kind for q in framework_for(programme).questions)
+        print(f"READY {inbound.port} {kinds}", flush=True)
+        # run until the benchmark closes our stdin
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    finally:
+        await service.stop()
+
+
+async def bench_service(db_url: str, *, summaries: bool = True) -> Run:
+    sink = Sink()
+    sink_server, sink_port = await listen(sink, "sink.example.org")
+    env = dict(os.environ)
+    if not summaries:
+        env["BENCH_EMAIL_WITHOUT_SUMMARIES"] = "1"
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "serve",
+        db_url,
+        str(sink_port),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        ready = (await asyncio.wait_for(child.stdout.readline(), 300)).decode().split()
+        if not ready or ready[0] != "READY":
+            raise RuntimeError(f"the service did not start: {ready}")
+        port, kinds = int(ready[1]), ready[2].split(",")
+        addresses = [f"g{i}@bench.example.org" for i in range(GRANTEES)]
+        run = Run()
+
+        async def sender() -> None:
+            while addresses and run.replies < REPLIES:
+                address = addresses.pop()
+                message = await asyncio.wait_for(sink.inbox[address].get(), 60)
+                while run.replies < REPLIES:
+                    body = next_body(message, kinds)
+                    if body is None:
+                        break
+                    raw = reply_bytes(message, address, body)
+                    started = time.perf_counter()
+                    await aiosmtplib.send(
+                        raw,
+                        sender=address,
+                        recipients=[str(message["Reply-To"])],
+                        hostname="127.0.0.1",
+                        port=port,
+                        local_hostname="client.example.org",
+                    )
+                    message = await asyncio.wait_for(sink.inbox[address].get(), 30)
+                    run.latencies.append(time.perf_counter() - started)
+                    run.replies += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(sender() for _ in range(SENDERS)))
+        run.seconds = time.perf_counter() - began
+        child.stdin.close()
+        await asyncio.wait_for(child.wait(), 60)
+        return run
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+        sink_server.close()
+        await sink_server.wait_closed()
+
+
+async def bench_floor() -> Run:
+    server, port = await listen(Discard(), "floor.example.org")
+    template = EmailMessage()
+    template["Subject"] = "Check-in for Bridges Community Fund, bench: 3 of 14 answered"
+    template["Message-ID"] = make_msgid(domain=DOMAIN)
+    template["Reply-To"] = f"reply+{'0' * 40}@{DOMAIN}"
+    template.set_content("1. How many sessions did you run?\n   Reply with a whole number.\n" * 8)
+    run = Run()
+    try:
+
+        async def sender(index: int) -> None:
+            address = f"g{index}@bench.example.org"
+            while run.replies < REPLIES:
+                raw = reply_bytes(template, address, "3: 10")
+                started = time.perf_counter()
+                await aiosmtplib.send(
+                    raw,
+                    sender=address,
+                    recipients=[str(template["Reply-To"])],
+                    hostname="127.0.0.1",
+                    port=port,
+                    local_hostname="client.example.org",
+                )
+                run.latencies.append(time.perf_counter() - started)
+                run.replies += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(sender(i) for i in range(SENDERS)))
+        run.seconds = time.perf_counter() - began
+        return run
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def fresh_postgres() -> tuple[str, str] | None:
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    try:
+        admin_conn = await asyncpg.connect(POSTGRES.replace("postgres://", "postgresql://", 1))
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"PostgreSQL unreachable ({exc}); skipped", file=sys.stderr)
+        return None
+    await admin_conn.execute(f'CREATE DATABASE "{name}"')
+    await admin_conn.close()
+    base = POSTGRES.rsplit("/", 1)[0]
+    return f"{base}/{name}", name
+
+
+async def drop_postgres(name: str) -> None:
+    admin_conn = await asyncpg.connect(POSTGRES.replace("postgres://", "postgresql://", 1))
+    await admin_conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin_conn.close()
+
+
+def row(label: str, run: Run, floor: Run) -> str:
+    share = run.per_second / floor.per_second * 100
+    return (
+        f"| {label} | {run.replies:,} | {run.per_second:,.0f} | {share:.0f}% | "
+        f"{run.p(50):.0f} | {run.p(95):.0f} | {run.p(99):.0f} |"
+    )
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.ERROR)
+    floor = await bench_floor()
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite = await bench_service(f"sqlite://{tmp}/bench.sqlite3")
+    with tempfile.TemporaryDirectory() as tmp:
+        bare = await bench_service(f"sqlite://{tmp}/bench.sqlite3", summaries=False)
+    postgres: Run | None = None
+    made = await fresh_postgres()
+    if made is not None:
+        try:
+            postgres = await bench_service(made[0])
+        finally:
+            await drop_postgres(made[1])
+    lines = [
+        "## Email: replies through the inbound server until the next email is sent",
+        "",
+        f"{SENDERS} concurrent senders, each opening one SMTP connection per reply, "
+        f"{REPLIES:,} replies per run. A reply counts when the service has parsed it, stored "
+        "the answer and handed the next check-in email to the outbound SMTP sink. The floor "
+        "is a bare aiosmtpd server that accepts and discards the same kind of messages. "
+        "Targets: at least 40% of the floor's throughput, p95 under 100 ms (SQLite). "
+        "The service runs as deployed, including the benchmarked summary (with charts) sent "
+        "when a check-in is submitted; one SQLite run leaves that hook out to show the email "
+        "path's own cost.",
+        "",
+        "| server | replies | per second | of floor | p50 ms | p95 ms | p99 ms |",
+        "|---|---|---|---|---|---|---|",
+        f"| floor: bare aiosmtpd | {floor.replies:,} | {floor.per_second:,.0f} | 100% | "
+        f"{floor.p(50):.0f} | {floor.p(95):.0f} | {floor.p(99):.0f} |",
+        row("service, SQLite", sqlite, floor),
+        row("service, SQLite, no summary on completion", bare, floor),
+    ]
+    if postgres is not None:
+        lines.append(row("service, PostgreSQL", postgres, floor))
+    else:
+        lines.append("| service, PostgreSQL | skipped: server unreachable | | | | | |")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["serve"] and os.environ.get("BENCH_EMAIL_PROFILE"):
+        import cProfile  # where the service's time goes: BENCH_EMAIL_PROFILE=out.prof
+
+        cProfile.run(
+            "asyncio.run(serve(sys.argv[2], int(sys.argv[3])))", os.environ["BENCH_EMAIL_PROFILE"]
+        )
+    elif sys.argv[1:2] == ["serve"]:
+        asyncio.run(serve(sys.argv[2], int(sys.argv[3])))
+    else:
+        asyncio.run(main())

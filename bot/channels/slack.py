@@ -1,0 +1,305 @@
+"""The Slack channel: sends through the Web API, and serves bolt over HTTP or Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+import storage
+from bot.channels import slack_blocks
+from bot.channels.base import Delivery, PermanentFailure, TemporaryFailure
+from bot.rendering import ConversationView, Renderer
+from bot.settings import SettingsError, SlackSettings
+from conversations.state import Prompt
+from storage.records import CheckInContext
+
+log = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+EMAIL_RECIPIENT = "email:"
+_ASKED_CACHE = 50_000
+_BAD_TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked"})
+_CONVERSATION_PREFIXES = ("C", "G", "D")  # Slack ids of channels, private channels and DMs
+# Errors that another try cannot fix (docs.slack.dev/reference/methods/chat.postMessage#errors).
+PERMANENT_ERRORS = frozenset(
+    {
+        "account_inactive",
+        "cannot_dm_bot",
+        "cant_update_message",
+        "channel_not_found",
+        "edit_window_closed",
+        "invalid_auth",
+        "invalid_blocks",
+        "is_archived",
+        "message_not_found",
+        "missing_scope",
+        "msg_too_long",
+        "no_text",
+        "not_authed",
+        "not_in_channel",
+        "token_revoked",
+        "user_disabled",
+        "user_not_found",
+        "users_not_found",
+    }
+)
+
+
+class SlackError(SettingsError):
+    """The Slack channel cannot start: the message says which setting to fix."""
+
+
+def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name.lower():
+            return str(value[0] if isinstance(value, list) else value)
+    return None
+
+
+def delivery_failure(exc: SlackApiError) -> TemporaryFailure | PermanentFailure:
+    """Slack's answer, as the outbox understands it: try again (maybe after a pause) or not."""
+    response = exc.response
+    error = str(response.get("error", "")) if response is not None else ""
+    status = getattr(response, "status_code", 0)
+    if error == "ratelimited" or status == 429:
+        retry_after = _header(getattr(response, "headers", None), "Retry-After")
+        seconds = float(retry_after) if retry_after and retry_after.isdigit() else 30.0
+        return TemporaryFailure("Slack rate limit (ratelimited)", retry_after=seconds)
+    if error in PERMANENT_ERRORS:
+        return PermanentFailure(f"Slack refused the message: {error}")
+    return TemporaryFailure(f"Slack error: {error or status}")
+
+
+class SlackChannel:
+    """Sends check-in messages as DMs from the bot; a Channel for the dispatcher and outbox."""
+
+    name = slack_blocks.CHANNEL
+
+    def __init__(
+        self, client: AsyncWebClient, renderer: Renderer, *, messages_per_second: float = 1.0
+    ) -> None:
+        self.client = client
+        self.renderer = renderer
+        self.min_interval = 1.0 / messages_per_second
+        self._dm_channels: dict[str, str] = {}  # user id -> DM channel id; a cache, never state
+        # (user, question) -> "channel:ts" of the message that asked it; storage is the fallback
+        self._asked: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+    def recipient(self, context: CheckInContext) -> str:
+        if context.grantee.slack_user_id:
+            return context.grantee.slack_user_id
+        # found by email when the message is sent (users.lookupByEmail), then linked
+        return f"{EMAIL_RECIPIENT}{context.grantee.email}"
+
+    def render(self, prompts: Sequence[Prompt], view: ConversationView) -> dict[str, Any]:
+        return slack_blocks.render(prompts, view, self.renderer)
+
+    async def deliver(self, delivery: Delivery) -> str | None:
+        payload = delivery.payload
+        try:
+            update = payload.get("update")
+            if isinstance(update, Mapping):
+                await self.client.chat_update(
+                    channel=update["channel"],
+                    ts=update["ts"],
+                    text=payload["text"],
+                    blocks=payload["blocks"],
+                )
+                return f"{update['channel']}:{update['ts']}"
+            user = await self.user_for(delivery.recipient)
+            # answers recorded in place first: if the post below fails, the whole step is
+            # retried, and updating a message twice changes nothing
+            for answered in payload.get("updates") or ():
+                await self._update_asked(delivery.recipient, user, answered)
+            channel = await self.dm_channel(user)
+            response = await self.client.chat_postMessage(
+                channel=channel, text=payload["text"], blocks=payload["blocks"]
+            )
+            posted = f"{response['channel']}:{response['ts']}"
+            if payload.get("ask"):
+                self._remember(user, str(payload["ask"]), posted)
+            return posted
+        except SlackApiError as exc:
+            raise delivery_failure(exc) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise TemporaryFailure(f"cannot reach Slack: {exc}") from exc
+
+    def _remember(self, user: str, question_id: str, posted: str) -> None:
+        self._asked[(user, question_id)] = posted
+        self._asked.move_to_end((user, question_id))
+        while len(self._asked) > _ASKED_CACHE:
+            self._asked.popitem(last=False)
+
+    async def _update_asked(self, recipient: str, user: str, answered: Mapping[str, Any]) -> None:
+        question_id = str(answered["ask"])
+        target = self._asked.get((user, question_id))
+        if target is None:  # asked before a restart, or by another instance
+            target = await storage.question_message(self.name, recipient, question_id)
+        if target is None:
+            return
+        channel, _, ts = target.partition(":")
+        try:
+            await self.client.chat_update(
+                channel=channel, ts=ts, text=answered["text"], blocks=answered["blocks"]
+            )
+        except SlackApiError as exc:
+            failure = delivery_failure(exc)
+            if isinstance(failure, TemporaryFailure):
+                raise failure from exc
+            # a message that can no longer be edited keeps its buttons; they are stale now
+            log.info("could not show the answer in %s: %s", target, failure.reason)
+
+    async def user_for(self, recipient: str) -> str:
+        """The Slack user id to message; an email address is looked up once, then linked."""
+        if not recipient.startswith(EMAIL_RECIPIENT):
+            return recipient
+        email = recipient.removeprefix(EMAIL_RECIPIENT)
+        try:
+            response = await self.client.users_lookupByEmail(email=email)
+        except SlackApiError as exc:
+            if exc.response.get("error") == "users_not_found":
+                raise PermanentFailure(
+                    f"no Slack user has the email {email}; add the grantee's slack_user_id "
+                    "to the grantee import, or reach them by email"
+                ) from exc
+            raise
+        user_id = str(response["user"]["id"])
+        await storage.link_slack_user(email, user_id)
+        return user_id
+
+    async def dm_channel(self, user_id: str) -> str:
+        if user_id.startswith(_CONVERSATION_PREFIXES):  # a channel (a funder digest), not a person
+            return user_id
+        if user_id not in self._dm_channels:
+            response = await self.client.conversations_open(users=user_id)
+            self._dm_channels[user_id] = str(response["channel"]["id"])
+        return self._dm_channels[user_id]
+
+
+def web_client(settings: SlackSettings) -> AsyncWebClient:
+    token = settings.bot_token.get_secret_value() if settings.bot_token else None
+    if not token:
+        raise SlackError(
+            "slack needs a bot token: set SLACK_BOT_TOKEN (xoxb-...) from your app's "
+            "OAuth & Permissions page"
+        )
+    return AsyncWebClient(token=token, base_url=settings.api_base_url)
+
+
+class InFlight:
+    """Listener work still running after Slack was answered, so a stop can let it finish."""
+
+    def __init__(self, grace_seconds: float = 10.0) -> None:
+        self.grace_seconds = grace_seconds
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def run(self, work: Awaitable[None]) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            await work
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def drain(self) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=self.grace_seconds)
+
+
+class SlackServer:
+    """Runs a bolt app: Socket Mode when an app token is set, else the HTTP Events endpoint."""
+
+    name = "slack"
+
+    def __init__(self, app: AsyncApp, settings: SlackSettings, listeners: InFlight) -> None:
+        self.app = app
+        self.settings = settings
+        self.port: int | None = None  # the HTTP port actually bound (settings may say 0)
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._own_session: aiohttp.ClientSession | None = None
+        self.listeners = listeners
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.settings.app_token is not None
+
+    async def start(self) -> None:
+        client = self.app.client
+        if client.session is None:
+            # one pooled session for every Web API call; without it slack_sdk opens a new
+            # connection per call
+            client.session = aiohttp.ClientSession()
+            self._own_session = client.session
+        await self._check_bot_token()
+        if self.settings.app_token is not None:
+            token = self.settings.app_token.get_secret_value()
+            if not token.startswith("xapp-"):
+                raise SlackError(
+                    "SLACK_APP_TOKEN must be an app-level token starting xapp- (Basic "
+                    "Information > App-Level Tokens, scope connections:write)"
+                )
+            self._socket = AsyncSocketModeHandler(self.app, app_token=token)
+            try:
+                await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            except SlackApiError as exc:
+                raise SlackError(
+                    f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}); generate an "
+                    "app-level token with the connections:write scope and set it again"
+                ) from exc
+            log.info("Slack Socket Mode connected")
+            return
+        if self.settings.signing_secret is None:
+            raise SlackError(
+                "Slack HTTP mode needs SLACK_SIGNING_SECRET (Basic Information > App "
+                "Credentials); or set SLACK_APP_TOKEN to use Socket Mode instead"
+            )
+        self._runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH))
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
+        await site.start()
+        address = self._runner.addresses[0]
+        self.port = int(address[1])
+        log.info("Slack events at http://%s:%s%s", address[0], self.port, EVENTS_PATH)
+
+    async def _check_bot_token(self) -> None:
+        """A refused bot token stops the start with what to do; an unreachable Slack does not."""
+        try:
+            await self.app.client.auth_test()
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error in _BAD_TOKEN_ERRORS:
+                raise SlackError(
+                    f"Slack refused SLACK_BOT_TOKEN ({error}); copy the Bot User OAuth Token "
+                    "(xoxb-...) from your app's Install App page and set it again"
+                ) from exc
+            log.warning("Slack auth.test failed (%s); carrying on", error)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # messages wait in the outbox until Slack is reachable
+            log.warning(
+                "cannot reach Slack at %s (%s); carrying on", self.settings.api_base_url, exc
+            )
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.listeners.drain()
+        if self._own_session is not None:
+            await self._own_session.close()
+            self.app.client.session = None
+            self._own_session = None

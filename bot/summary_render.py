@@ -1,0 +1,148 @@
+"""Summaries, digests and evidence as text, HTML (with charts) and Slack Block Kit."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Any
+
+from bot.charts import range_chart
+from bot.rendering import Renderer
+from conversations.digests import FunderDigest, Indicator, PooledEvidence
+from conversations.summaries import GranteeSummary, IndicatorSummary
+
+Images = Mapping[str, str]  # question id -> img src (cid:... in email, data: URI in files)
+
+
+class SummaryRenderer:
+    def __init__(self, renderer: Renderer | None = None) -> None:
+        self.env = (renderer or Renderer()).env
+
+    def summary_text(self, summary: GranteeSummary) -> str:
+        return self.env.get_template("summary/summary.txt.j2").render(s=summary).strip()
+
+    def summary_html(self, summary: GranteeSummary, images: Images) -> str:
+        return self.env.get_template("summary/summary.html.j2").render(s=summary, images=images)
+
+    def digest_text(self, digest: FunderDigest) -> str:
+        return self.env.get_template("digest/digest.txt.j2").render(d=digest).strip()
+
+    def digest_html(self, digest: FunderDigest, images: Images) -> str:
+        return self.env.get_template("digest/digest.html.j2").render(d=digest, images=images)
+
+    def evidence_html(self, evidence: PooledEvidence, images: Images) -> str:
+        return self.env.get_template("digest/evidence.html.j2").render(e=evidence, images=images)
+
+
+def indicator_chart(indicator: IndicatorSummary) -> bytes:
+    """The grantee's value, the peers' middle half and median, and the national figure."""
+    peers = indicator.peers
+    return range_chart(
+        value=indicator.value,
+        value_label="you",
+        low=peers.q1 if peers else None,
+        high=peers.q3 if peers else None,
+        median=peers.median if peers else None,
+        national=indicator.national.value if indicator.national else None,
+        axis_max=100.0 if indicator.unit == "percent" else (indicator.scale_max or 10.0),
+        percent=indicator.unit == "percent",
+    )
+
+
+def pooled_chart(indicator: Indicator) -> bytes:
+    """The pooled value, the spread across grantees and the national figure."""
+    overall = indicator.overall.figure
+    value = getattr(overall, "value", None)
+    spread = indicator.spread
+    return range_chart(
+        value=value,
+        value_label="pooled",
+        group="grantees",
+        low=spread.q1 if spread else None,
+        high=spread.q3 if spread else None,
+        median=spread.median if spread else None,
+        national=indicator.national.value if indicator.national else None,
+        axis_max=100.0 if indicator.unit == "percent" else (indicator.scale_max or 10.0),
+        percent=indicator.unit == "percent",
+    )
+
+
+def summary_charts(summary: GranteeSummary) -> dict[str, bytes]:
+    """A chart for each indicator that has something to draw."""
+    return {
+        i.question_id: indicator_chart(i)
+        for i in summary.indicators
+        if i.value is not None or i.peers is not None
+    }
+
+
+def digest_charts(indicators: tuple[Indicator, ...]) -> dict[str, bytes]:
+    return {
+        i.question_id: pooled_chart(i)
+        for i in indicators
+        if getattr(i.overall.figure, "value", None) is not None or i.spread is not None
+    }
+
+
+def data_uris(charts: Mapping[str, bytes]) -> dict[str, str]:
+    """Charts embedded in a standalone HTML file."""
+    return {
+        qid: "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+        for qid, png in charts.items()
+    }
+
+
+def content_ids(charts: Mapping[str, bytes], prefix: str) -> dict[str, str]:
+    """Charts referenced from email HTML as inline MIME parts (Content-ID)."""
+    return {qid: f"cid:{prefix}-{qid.lower()}" for qid in charts}
+
+
+def summary_blocks(summary: GranteeSummary, text: str) -> list[dict[str, Any]]:
+    """Block Kit for Slack: a header, a section per indicator, the outputs and the caveat."""
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": f"How your {summary.period} check-in compares"},
+        }
+    ]
+    for i in summary.indicators:
+        lines = [f"*{i.title}*", i.sentence]
+        if i.change_sentence:
+            lines.append(i.change_sentence)
+        lines.append(i.peer_sentence)
+        if i.national:
+            lines.append(f"{i.national.sentence} <{i.national.source_url}|Source>")
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
+    outputs = "\n".join(f"• {o.sentence}" for o in summary.outputs)
+    blocks.append(
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Your activity*\n{outputs}"}}
+    )
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": summary.caveat}]})
+    # Slack allows 50 blocks and 3,000 characters a section; summaries stay well inside both
+    return blocks[:50]
+
+
+def summary_payload(
+    summary: GranteeSummary, renderer: SummaryRenderer, *, charts: bool
+) -> dict[str, Any]:
+    """What a summary message stores in the outbox: every channel finds the part it sends.
+
+    `text` always (console, email plain part, Slack fallback); `subject`, `html` and
+    `images` (base64 PNG by Content-ID) for email; `blocks` for Slack.
+    """
+    text = renderer.summary_text(summary)
+    payload: dict[str, Any] = {
+        "kind": "summary",
+        "subject": f"{summary.programme_name}: how your {summary.period} check-in compares",
+        "text": text,
+        "blocks": summary_blocks(summary, text),
+    }
+    if charts:
+        pngs = summary_charts(summary)
+        cids = content_ids(pngs, "summary")
+        payload["html"] = renderer.summary_html(summary, cids)
+        payload["images"] = {
+            cids[qid].removeprefix("cid:"): base64.b64encode(png).decode("ascii")
+            for qid, png in pngs.items()
+        }
+    return payload

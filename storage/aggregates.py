@@ -1,0 +1,359 @@
+"""Aggregation queries for summaries, digests and evidence: grouped in SQL, only needed columns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from storage import mapping
+from storage import models as m
+from storage.checkins import load_checkin_context
+from storage.records import CheckInContext, Round
+
+COMPLETED = "completed"
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One completed check-in's answer to one question, reduced to numbers."""
+
+    checkin_id: int
+    grantee_id: int
+    round_id: int
+    completed_at: datetime | None
+    question_id: str
+    version: int
+    x: int | None  # proportions: how many gave the counted answer
+    n: int | None  # proportions: how many answered
+    number: float | None  # counts and numbers: the value itself
+
+
+@dataclass(frozen=True)
+class PooledRow:
+    """Counts summed over completed check-ins in one group (round and/or activity type)."""
+
+    round_id: int | None
+    period: str | None
+    activity_type: str | None
+    question_id: str
+    version: int
+    grantees: int
+    checkins: int
+    x: int  # summed numerators (proportions)
+    n: int  # summed denominators (proportions) or respondents (means)
+    total: float  # summed values (counts), or summed mean x respondents (means)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which completed check-ins a query covers; None means no limit on that column."""
+
+    programme_id: int | None = None
+    round_ids: Sequence[int] | None = None
+    grantee_id: int | None = None
+
+
+class _Sql:
+    """The few places where SQLite and PostgreSQL spell things differently."""
+
+    def __init__(self, conn: BaseDBAsyncClient) -> None:
+        self.postgres = conn.capabilities.dialect == "postgres"
+        self.params: list[Any] = []
+
+    def param(self, value: Any) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}" if self.postgres else "?"
+
+    def params_in(self, values: Sequence[Any]) -> str:
+        return "(" + ", ".join(self.param(v) for v in values) + ")"
+
+    def json_int(self, column: str, key: str) -> str:
+        if self.postgres:
+            return f"(({column})->>'{key}')::bigint"
+        return f"json_extract({column}, '$.{key}')"
+
+    def json_number(self, column: str) -> str:
+        # only bare numbers; a proportion's {"x", "n"} object is not a number
+        if self.postgres:
+            return (
+                f"(CASE WHEN jsonb_typeof({column}) = 'number' "
+                f"THEN ({column} #>> '{{}}')::float8 END)"
+            )
+        return (
+            f"(CASE WHEN json_type({column}) IN ('integer', 'real') "
+            f"THEN json_extract({column}, '$') END)"
+        )
+
+
+def _conn() -> BaseDBAsyncClient:
+    return m.Answer._meta.db
+
+
+def _where(sql: _Sql, scope: Scope, question_ids: Sequence[str]) -> str:
+    clauses = [
+        f"c.status = {sql.param(COMPLETED)}",
+        "a.skipped = FALSE",
+        "a.value IS NOT NULL",
+        f"a.question_id IN {sql.params_in(question_ids)}",
+    ]
+    if scope.programme_id is not None:
+        clauses.append(f"r.programme_id = {sql.param(scope.programme_id)}")
+    if scope.round_ids is not None:
+        clauses.append(f"c.round_id IN {sql.params_in(list(scope.round_ids) or [-1])}")
+    if scope.grantee_id is not None:
+        clauses.append(f"c.grantee_id = {sql.param(scope.grantee_id)}")
+    return " AND ".join(clauses)
+
+
+async def answer_rows(scope: Scope, question_ids: Sequence[str]) -> list[AnswerRow]:
+    """Each completed check-in's answers to these questions, as numbers (one row per answer)."""
+    conn = _conn()
+    sql = _Sql(conn)
+    where = _where(sql, scope, question_ids)
+    query = (
+        "SELECT c.id AS checkin_id, c.grantee_id, c.round_id, c.completed_at, a.question_id, "
+        f"a.question_version, {sql.json_int('a.value', 'x')} AS x, "
+        f"{sql.json_int('a.value', 'n')} AS n, {sql.json_number('a.value')} AS number "
+        "FROM answer a JOIN checkin c ON c.id = a.checkin_id "
+        "JOIN round r ON r.id = c.round_id "
+        f"WHERE {where}"
+    )
+    rows = await conn.execute_query_dict(query, sql.params)
+    return [
+        AnswerRow(
+            checkin_id=int(row["checkin_id"]),
+            grantee_id=int(row["grantee_id"]),
+            round_id=int(row["round_id"]),
+            completed_at=moment(row["completed_at"]),
+            question_id=str(row["question_id"]),
+            version=int(row["question_version"]),
+            x=_int_or_none(row["x"]),
+            n=_int_or_none(row["n"]),
+            number=None if row["number"] is None else float(row["number"]),
+        )
+        for row in rows
+    ]
+
+
+def _grantees(by_round: bool, by_period: bool) -> str:
+    """How to count grantees in a group. A grantee has one check-in per round, and a programme
+    one round per period label, so within a round or period every row is another grantee and a
+    plain count is exact (and much cheaper than a distinct count over every answer)."""
+    return "COUNT(*)" if by_round or by_period else "COUNT(DISTINCT c.grantee_id)"
+
+
+def _group_columns(by_round: bool, by_period: bool, by_activity: bool) -> tuple[str, str]:
+    """SELECT and GROUP BY lists: per round, per period label (across programmes), per activity."""
+    if by_round:
+        select, group = ["r.id AS round_id, r.period AS period"], ["r.id", "r.period"]
+    elif by_period:
+        select, group = ["NULL AS round_id, r.period AS period"], ["r.period"]
+    else:
+        select, group = ["NULL AS round_id, NULL AS period"], []
+    if by_activity:
+        select.append("g.activity_type AS activity_type")
+        group.append("g.activity_type")
+    else:
+        select.append("NULL AS activity_type")
+    return ", ".join(select), ", ".join([*group, "a.question_id", "a.question_version"])
+
+
+async def pooled_rows(
+    scope: Scope,
+    question_ids: Sequence[str],
+    *,
+    by_round: bool = False,
+    by_period: bool = False,
+    by_activity: bool = False,
+    numbers: bool = False,
+) -> list[PooledRow]:
+    """Sums per group, computed by the database: x and n of proportions, or (`numbers`) the
+    sum of plain numbers such as counts. Only what is asked for is read out of the JSON."""
+    if not question_ids:
+        return []
+    conn = _conn()
+    sql = _Sql(conn)
+    where = _where(sql, scope, question_ids)
+    select, group = _group_columns(by_round, by_period, by_activity)
+    if numbers:
+        x = n = "0"
+        number = sql.json_number("a.value")
+    else:
+        x, n, number = sql.json_int("a.value", "x"), sql.json_int("a.value", "n"), "0"
+    query = (
+        f"SELECT {select}, a.question_id, a.question_version, "
+        f"{_grantees(by_round, by_period)} AS grantees, COUNT(*) AS checkins, "
+        f"COALESCE(SUM({x}), 0) AS sx, COALESCE(SUM({n}), 0) AS sn, "
+        f"COALESCE(SUM({number}), 0) AS total "
+        "FROM answer a JOIN checkin c ON c.id = a.checkin_id "
+        "JOIN round r ON r.id = c.round_id JOIN grantee g ON g.id = c.grantee_id "
+        f"WHERE {where} GROUP BY {group}"
+    )
+    return [_pooled(row) for row in await conn.execute_query_dict(query, sql.params)]
+
+
+async def pooled_means(
+    scope: Scope,
+    mean_question: str,
+    count_question: str,
+    *,
+    by_round: bool = False,
+    by_period: bool = False,
+    by_activity: bool = False,
+) -> list[PooledRow]:
+    """Means pooled as sum(mean x respondents) / sum(respondents), in SQL.
+
+    A grantee reports a mean and, in a separate count question, how many answered; only
+    check-ins with both count. `total` is the weighted sum and `n` the respondents.
+    """
+    conn = _conn()
+    sql = _Sql(conn)
+    # parameters in the order they appear in the text: SQLite's "?" are positional
+    count_param = sql.param(count_question)
+    where = _where(sql, scope, [mean_question])
+    select, group = _group_columns(by_round, by_period, by_activity)
+    mean, respondents = sql.json_number("a.value"), sql.json_number("b.value")
+    query = (
+        f"SELECT {select}, a.question_id, a.question_version, "
+        f"{_grantees(by_round, by_period)} AS grantees, COUNT(*) AS checkins, 0 AS sx, "
+        f"COALESCE(SUM({respondents}), 0) AS sn, "
+        f"COALESCE(SUM({mean} * {respondents}), 0) AS total "
+        "FROM answer a JOIN checkin c ON c.id = a.checkin_id "
+        "JOIN answer b ON b.checkin_id = a.checkin_id "
+        f"AND b.question_id = {count_param} "
+        "AND b.skipped = FALSE AND b.value IS NOT NULL "
+        "JOIN round r ON r.id = c.round_id JOIN grantee g ON g.id = c.grantee_id "
+        f"WHERE {where} GROUP BY {group}"
+    )
+    return [_pooled(row) for row in await conn.execute_query_dict(query, sql.params)]
+
+
+async def grantees_by_activity(
+    scope: Scope, question_ids: Sequence[str]
+) -> dict[tuple[str, str, int], int]:
+    """(activity type, question id, version) -> distinct grantees who answered, over all rounds.
+
+    Reads no JSON, so it is much cheaper than the sums; with sums per period and activity type
+    (which add up across periods) it completes the all-time breakdown.
+    """
+    if not question_ids:
+        return {}
+    conn = _conn()
+    sql = _Sql(conn)
+    where = _where(sql, scope, question_ids)
+    query = (
+        "SELECT g.activity_type, a.question_id, a.question_version, "
+        "COUNT(DISTINCT c.grantee_id) AS grantees "
+        "FROM answer a JOIN checkin c ON c.id = a.checkin_id "
+        "JOIN round r ON r.id = c.round_id JOIN grantee g ON g.id = c.grantee_id "
+        f"WHERE {where} GROUP BY g.activity_type, a.question_id, a.question_version"
+    )
+    return {
+        (str(row["activity_type"]), str(row["question_id"]), int(row["question_version"])): int(
+            row["grantees"]
+        )
+        for row in await conn.execute_query_dict(query, sql.params)
+    }
+
+
+@dataclass(frozen=True)
+class TextRow:
+    grantee_id: int
+    organisation: str
+    question_id: str
+    text: str
+
+
+async def text_answers(round_id: int, question_ids: Sequence[str]) -> list[TextRow]:
+    """Free-text answers of completed check-ins in a round (stories, incidents), oldest first."""
+    if not question_ids:
+        return []
+    rows = (
+        await m.Answer.filter(
+            checkin__round_id=round_id,
+            checkin__status=COMPLETED,
+            question_id__in=list(question_ids),
+            skipped=False,
+        )
+        .order_by("checkin__completed_at", "checkin_id")
+        .values("checkin__grantee_id", "checkin__grantee__organisation", "question_id", "value")
+    )
+    return [
+        TextRow(
+            grantee_id=int(row["checkin__grantee_id"]),
+            organisation=str(row["checkin__grantee__organisation"]),
+            question_id=str(row["question_id"]),
+            text=str(row["value"]),
+        )
+        for row in rows
+        if isinstance(row["value"], str) and row["value"].strip()
+    ]
+
+
+async def reminders_sent(round_id: int) -> int:
+    """Reminder messages sent for the round's check-ins (idempotency keys name them)."""
+    return await m.OutboundMessage.filter(
+        checkin__round_id=round_id, idempotency_key__icontains="remind", status="sent"
+    ).count()
+
+
+async def programme_rounds(programme_id: int) -> list[tuple[int, str, datetime]]:
+    """(id, period, opened_at) of the programme's rounds, oldest first."""
+    rows = (
+        await m.Round.filter(programme_id=programme_id)
+        .order_by("opened_at", "id")
+        .values_list("id", "period", "opened_at")
+    )
+    return [(int(row[0]), str(row[1]), row[2]) for row in rows]
+
+
+async def completed_checkins(grantee_id: int) -> list[CheckInContext]:
+    """A grantee's completed check-ins, in every round, oldest round first."""
+    rows = await m.CheckIn.filter(grantee_id=grantee_id, status=COMPLETED).order_by(
+        "round__opened_at", "round_id"
+    )
+    ids = [row.id for row in rows]
+    return [await load_checkin_context(int(i)) for i in ids]
+
+
+async def latest_round(programme_id: int) -> Round | None:
+    """The programme's most recently opened round, closed or not."""
+    row = await m.Round.filter(programme_id=programme_id).order_by("-opened_at", "-id").first()
+    return None if row is None else mapping.round_(row)
+
+
+async def reporting_grantees() -> int:
+    """How many grantees, across every programme, have completed at least one check-in."""
+    rows = await m.CheckIn.filter(status=COMPLETED).distinct().values_list("grantee_id", flat=True)
+    return len(set(rows))
+
+
+def _pooled(row: dict[str, Any]) -> PooledRow:
+    return PooledRow(
+        round_id=_int_or_none(row["round_id"]),
+        period=None if row["period"] is None else str(row["period"]),
+        activity_type=None if row["activity_type"] is None else str(row["activity_type"]),
+        question_id=str(row["question_id"]),
+        version=int(row["question_version"]),
+        grantees=int(row["grantees"]),
+        checkins=int(row["checkins"]),
+        x=int(row["sx"] or 0),
+        n=int(row["sn"] or 0),
+        total=float(row["total"] or 0),
+    )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def moment(value: Any) -> datetime | None:
+    """A datetime from a raw row: SQLite hands back the stored ISO text, PostgreSQL a datetime."""
+    if value is None:
+        return None
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

@@ -1,0 +1,115 @@
+"""Slack identities of grantees: link a Slack user, fill a missing timezone, find sent questions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.expressions import Q
+
+from storage import mapping
+from storage import models as m
+from storage.checkins import _contexts
+from storage.grantees import normalise_email
+from storage.records import CheckInContext, Grantee, Programme
+
+# how far back to look for the message that asked a question (a check-in has a few dozen)
+_RECENT_MESSAGES = 30
+
+
+@dataclass(frozen=True)
+class OpenCheckIn:
+    """Just enough of an open check-in to route a Slack message to it (one light query)."""
+
+    checkin_id: int
+    status: str
+    programme_name: str
+    period: str
+    timezone: str
+
+
+async def open_checkins_brief(slack_user_id: str) -> list[OpenCheckIn]:
+    """The user's check-ins in rounds not yet closed, most recently updated first."""
+    rows = (
+        await m.CheckIn.filter(
+            round__closed_at__isnull=True,
+            grantee__active=True,
+            grantee__slack_user_id=slack_user_id,
+        )
+        .order_by("-updated_at", "-id")
+        .values("id", "status", "round__period", "round__programme__name", "grantee__timezone")
+    )
+    return [
+        OpenCheckIn(
+            int(row["id"]),
+            str(row["status"]),
+            str(row["round__programme__name"]),
+            str(row["round__period"]),
+            str(row["grantee__timezone"] or ""),
+        )
+        for row in rows
+    ]
+
+
+async def link_slack_user(email: str, slack_user_id: str) -> list[Grantee]:
+    """Give grantees with this email and no Slack user yet this one; the grantees now linked.
+
+    A grantee already linked to a different Slack user keeps that link: an email match must
+    never move someone's check-ins to another account.
+    """
+    address = normalise_email(email)
+    await m.Grantee.filter(email=address, slack_user_id__isnull=True).update(
+        slack_user_id=slack_user_id
+    )
+    rows = await m.Grantee.filter(email=address, slack_user_id=slack_user_id).order_by("id")
+    return [mapping.grantee(row) for row in rows]
+
+
+async def set_missing_timezone(slack_user_id: str, timezone: str) -> int:
+    """Use the Slack profile's timezone for this user's grantees that have none; rows changed."""
+    return await m.Grantee.filter(
+        Q(timezone="") | Q(timezone__isnull=True), slack_user_id=slack_user_id
+    ).update(timezone=timezone)
+
+
+async def grantees_for_slack_user(slack_user_id: str) -> list[Grantee]:
+    rows = await m.Grantee.filter(slack_user_id=slack_user_id).order_by("programme_id", "id")
+    return [mapping.grantee(row) for row in rows]
+
+
+async def programmes_for_slack_user(slack_user_id: str) -> list[Programme]:
+    """Programmes in which this Slack user is an active grantee."""
+    rows = await m.Programme.filter(
+        grantees__slack_user_id=slack_user_id, grantees__active=True
+    ).select_related("funder")
+    unique = {row.id: row for row in rows}
+    return [mapping.programme(row, await row.funder) for row in unique.values()]
+
+
+async def completed_checkins_for_slack_user(
+    slack_user_id: str, *, limit: int = 1
+) -> list[CheckInContext]:
+    """The user's completed check-ins, most recently completed first."""
+    query = m.CheckIn.filter(
+        grantee__slack_user_id=slack_user_id, status="completed", completed_at__isnull=False
+    )
+    contexts = await _contexts(query)
+    contexts.sort(key=lambda c: c.checkin.completed_at or c.checkin.updated_at, reverse=True)
+    return contexts[:limit]
+
+
+async def question_message(channel: str, recipient: str, question_id: str) -> str | None:
+    """The channel's id (external_id) of the latest message sent to `recipient` asking this.
+
+    Only a fallback (the Slack channel remembers what it posted), so a short look back is enough.
+    """
+    rows = (
+        await m.OutboundMessage.filter(
+            channel=channel, recipient=recipient, status="sent", external_id__isnull=False
+        )
+        .order_by("-id")
+        .limit(_RECENT_MESSAGES)
+    )
+    for row in rows:
+        if isinstance(row.payload, dict) and row.payload.get("ask") == question_id:
+            return row.external_id
+    return None

@@ -1,0 +1,107 @@
+"""Builds programmes, grantees, rounds and completed check-ins straight through storage."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import storage
+from conversations.framework import FRAMEWORKS_DIR
+from storage.records import AnswerWrite, GranteeSpec, Programme, ProgrammeSpec
+
+FRAMEWORK_TOML = (FRAMEWORKS_DIR / "social_cohesion_v1.toml").read_text(encoding="utf-8")
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+# round id -> organisation -> status line, read once per round (each check-in is completed once;
+# round ids are unique per database, and each test starts from an empty one)
+_STATUS: dict[int, dict[str, Any]] = {}
+
+
+async def programme(slug: str, funder: str, activity_types: tuple[str, ...]) -> Programme:
+    return await storage.upsert_programme(
+        ProgrammeSpec(
+            funder_slug=funder,
+            funder_name=f"{funder.title()} Trust",
+            slug=slug,
+            name=f"{slug.title()} Fund",
+            framework_id="social_cohesion_v1",
+            framework_version=1,
+            framework_toml=FRAMEWORK_TOML,
+            activity_types=activity_types,
+            contacts=(),
+        )
+    )
+
+
+async def grantees(target: Programme, people: list[tuple[str, str]]) -> None:
+    """people: (organisation, activity type); emails come from the organisation's name."""
+    await storage.upsert_grantees(
+        target.id,
+        [
+            GranteeSpec(
+                name=f"Lead of {org}",
+                organisation=org,
+                email=f"{org.lower().replace(' ', '.')}@example.org",
+                slack_user_id=None,
+                timezone="Europe/London",
+                activity_type=activity,
+                local_authority="Leeds",
+            )
+            for org, activity in people
+        ],
+    )
+
+
+async def open_round(target: Programme, period: str, index: int) -> int:
+    opened = await storage.open_round(
+        target.id,
+        period,
+        now=START + timedelta(days=91 * index),
+        initial_state={},
+        due_at=START + timedelta(days=91 * index + 14),
+    )
+    _STATUS.pop(opened.round.id, None)  # a new database may reuse an id
+    return opened.round.id
+
+
+def writes(
+    answers: Mapping[str, Any], versions: Mapping[str, int] | None = None
+) -> list[AnswerWrite]:
+    versions = versions or {}
+    return [
+        AnswerWrite(qid, versions.get(qid, 1), value, str(value)) for qid, value in answers.items()
+    ]
+
+
+async def complete(
+    target: Programme,
+    period: str,
+    organisation: str,
+    answers: Mapping[str, Any],
+    *,
+    minute: int = 0,
+    versions: Mapping[str, int] | None = None,
+    status: str = "completed",
+) -> int:
+    """Store a check-in's answers and mark it completed (or another status); its id."""
+    rnd = await storage.get_round(target.id, period)
+    assert rnd is not None
+    if rnd.id not in _STATUS:
+        _STATUS[rnd.id] = {ln.grantee.organisation: ln for ln in await storage.round_status(rnd.id)}
+    line = _STATUS[rnd.id][organisation]
+    assert line.checkin is not None
+    result = await storage.save_step(
+        line.checkin.id,
+        expected_version=line.checkin.version,
+        state={},
+        status=status,
+        answers=writes(answers, versions),
+        channel="console",
+        actor="test",
+        now=rnd.opened_at + timedelta(days=1, minutes=minute),
+    )
+    return result.checkin.id
+
+
+def proportion(x: int, n: int) -> dict[str, int]:
+    return {"x": x, "n": n}

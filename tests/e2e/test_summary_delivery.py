@@ -1,0 +1,73 @@
+"""A grantee who submits a check-in gets the benchmarked summary in the same channel."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import storage
+from bot import admin
+from bot.channels.base import InboundMessage
+from bot.channels.console import ConsoleChannel
+from bot.dispatcher import Dispatcher
+from bot.frameworks import framework_for
+from bot.rendering import Renderer
+from bot.summary_delivery import register
+from conversations.state import SessionState, Status
+from storage.db import database
+from storage.records import CheckInContext
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+NOW = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
+EMAIL = "amina@unitythroughfood.example.org"
+REPLIES = {
+    "count": "50",
+    "number": "7.5",
+    "proportion": "32 of 41",
+    "choice": "1",
+    "yes_no": "no",
+    "text": "Neighbours who had never met now cook together.",
+}
+
+
+@pytest.fixture
+async def opened(db_url: str) -> AsyncIterator[CheckInContext]:
+    async with database(db_url):
+        programme = await admin.load_programme(EXAMPLES / "programme.toml")
+        await admin.import_grantees(EXAMPLES / "grantees.csv", programme.slug)
+        await admin.open_round(programme.slug, "2026 Q4", now=NOW, timezone="Europe/London")
+        (context,) = await storage.open_checkins_for_email(EMAIL)
+        yield context
+
+
+async def test_submitting_sends_the_summary_in_the_same_channel(opened: CheckInContext) -> None:
+    screen: list[str] = []
+    ticks = iter(range(10_000))
+    dispatcher = Dispatcher(
+        {"console": ConsoleChannel(Renderer(), write=screen.append)},
+        clock=lambda: NOW + timedelta(seconds=next(ticks)),
+    )
+    register(dispatcher)
+    checkin_id = opened.checkin.id
+    await dispatcher.start(checkin_id, "console", occasion="t")
+    for n in range(100):
+        context = await storage.load_checkin_context(checkin_id)
+        state = SessionState.from_json(context.checkin.state)
+        if state.status is not Status.IN_PROGRESS or state.current is None:
+            break
+        kind = framework_for(context.programme).question(state.current).kind
+        await dispatcher.handle(
+            checkin_id, InboundMessage("console", f"m{n}", EMAIL, REPLIES[kind])
+        )
+    assert not any("check-in compares" in m for m in screen)  # nothing before submitting
+    await dispatcher.handle(checkin_id, InboundMessage("console", "submit", EMAIL, "submit"))
+    summary = screen[-1]
+    assert summary.startswith("How your 2026 Q4 check-in compares, Unity Through Food")
+    assert "78% of 41 participants (32 of 41) said agree." in summary
+    assert "Other grantees: not shown: fewer than 5 other grantees" in summary
+    # a redelivered submit changes nothing and sends no second summary
+    await dispatcher.handle(checkin_id, InboundMessage("console", "submit", EMAIL, "submit"))
+    assert sum("check-in compares" in m for m in screen) == 1

@@ -1,0 +1,25 @@
+"""The Slack stand-in for tests: a Web API that records calls, Socket Mode, signed requests."""
+
+from bot.channels.slack_standin import (
+    BOT_USER_ID,
+    Call,
+    SignedSender,
+    SlackStandIn,
+    SlackUser,
+    block_action,
+    home_opened_event,
+    message_event,
+    slash_command,
+)
+
+__all__ = [
+    "BOT_USER_ID",
+    "Call",
+    "SignedSender",
+    "SlackStandIn",
+    "SlackUser",
+    "block_action",
+    "home_opened_event",
+    "message_event",
+    "slash_command",
+]
