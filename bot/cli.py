@@ -198,9 +198,12 @@ STATUS_WORDS = {
 }
 
 
-def _status_text(row: GranteeStatus) -> str:
+def _status_text(row: GranteeStatus, today: date) -> str:
     if row.checkin is None:
         return "no check-in (joined after the round opened)"
+    away = row.grantee.away_until
+    if row.checkin.status != "completed" and away is not None and today < away:
+        return "away"  # not missing: they said when they are back
     return STATUS_WORDS.get(row.checkin.status, row.checkin.status)
 
 
@@ -219,9 +222,12 @@ def round_status(
     for column in ("organisation", "grantee", "status", "answers", f"last activity ({zone.key})"):
         table.add_column(column)
     counts: dict[str, int] = {}
+    today = utc_now().astimezone(zone).date()
     for row in report.rows:
-        status = _status_text(row)
+        status = _status_text(row, today)
         counts[status] = counts.get(status, 0) + 1
+        if status == "away" and row.grantee.away_until is not None:
+            status = f"away until {row.grantee.away_until:%d %b %Y}"
         last = (
             row.last_activity.astimezone(zone).strftime("%d %b %H:%M") if row.last_activity else ""
         )

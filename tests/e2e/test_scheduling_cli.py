@@ -53,6 +53,10 @@ def test_schedule_round_away_and_close(settings_file: Path) -> None:
     code, output = run(settings_file, "grantee", "away", NIAMH)
     assert code == 1 and "Give --until YYYY-MM-DD" in output
 
+    code, output = run(settings_file, "round", "status", "--programme", "bridges-2026")
+    assert code == 0 and f"away until {back:%d %b %Y}" in output
+    assert "12 grantee(s): 1 away, 11 not started." in output  # away is not counted as missing
+
     code, output = run(settings_file, "schedule", "show", "--programme", "bridges-2026")
     assert code == 0 and "Open round 2026 Q4" in output
     assert f"away until {back}" in output and "first message" in output
