@@ -175,10 +175,11 @@ async def run_demo(
                 markup=False,
                 soft_wrap=True,
             )
-        await _summaries(directory, out, programme, grantees[2].email)
     await _slack(directory, out)
     await _email(directory, out)
     await _schedule(directory, out)
+    async with database(url):  # last, so the demo ends on what comes back to people
+        await _summaries(directory, out, programme, grantees[2].email)
 
 
 async def _schedule(directory: Path, out: Console) -> None:
