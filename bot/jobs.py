@@ -198,7 +198,23 @@ class Jobs:
         stopped = await storage.stop_round_schedules(rnd.id, outcome="round closed")
         await storage.claim_round_event(rnd.id, "closed", now=now, detail=f"{stopped} stopped")
         log.info("closed round %s (%s scheduled sends stopped)", rnd.period, stopped)
+        await self._digest_at_close(closed, now=now)
         return closed
+
+    async def _digest_at_close(self, rnd: Round, *, now: datetime) -> None:
+        """The funder digest goes to the programme's contacts (and Slack channel) at close."""
+        from bot.summary_delivery import send_digest  # summaries build on jobs' neighbours
+
+        programme = await storage.get_programme_by_id(rnd.programme_id)
+        if programme is None:
+            return
+        try:
+            # the occasion makes a second close (or a second instance) queue nothing new
+            await send_digest(programme.slug, rnd.period, occasion="round-close", clock=lambda: now)
+        except Exception:  # the round is closed either way; a digest fault is logged, not fatal
+            log.exception("the digest for %s %s could not be queued", programme.slug, rnd.period)
+            return
+        self.dispatcher.outbox.wake()
 
     async def notify_contacts(self, now: datetime, report: TickReport | None = None) -> None:
         """Once per round, after its due date: tell the contacts who has not answered."""

@@ -38,7 +38,12 @@ from storage.messages import (
     pending_outbound,
     record_inbound,
 )
-from storage.programmes import get_programme, list_programmes, upsert_programme
+from storage.programmes import (
+    get_programme,
+    get_programme_by_id,
+    list_programmes,
+    upsert_programme,
+)
 from storage.rounds import close_round, current_round, get_round, open_round, round_status
 from storage.schedule import (
     DueSend,
@@ -99,6 +104,7 @@ __all__ = [
     "finish_send",
     "get_checkin",
     "get_programme",
+    "get_programme_by_id",
     "get_round",
     "grantee_timezones",
     "grantees_for_slack_user",

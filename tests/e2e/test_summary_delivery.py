@@ -71,3 +71,21 @@ async def test_submitting_sends_the_summary_in_the_same_channel(opened: CheckInC
     # a redelivered submit changes nothing and sends no second summary
     await dispatcher.handle(checkin_id, InboundMessage("console", "submit", EMAIL, "submit"))
     assert sum("check-in compares" in m for m in screen) == 1
+
+
+async def test_closing_a_round_queues_the_funder_digest_once(opened: CheckInContext) -> None:
+    from bot.jobs import Jobs
+
+    jobs = Jobs(Dispatcher({}, clock=lambda: NOW), timezone="Europe/London")
+    later = NOW + timedelta(days=40)
+    await jobs.close(opened.round, now=later)
+    await jobs.close(opened.round, now=later + timedelta(minutes=1))  # a second close, or instance
+    messages = await storage.pending_outbound("email", now=later + timedelta(days=1))
+    digests = [m for m in messages if m.payload.get("kind") == "digest"]
+    assert sorted(m.recipient for m in digests) == [
+        "priya.shah@northernlight.example",
+        "tom.okafor@northernlight.example",
+    ]
+    assert digests[0].payload["subject"] == "Bridges Community Fund: digest for 2026 Q4"
+    (posted,) = await storage.pending_outbound("slack", now=later + timedelta(days=1))
+    assert posted.recipient == "C0123456789" and posted.payload["kind"] == "digest"
