@@ -64,6 +64,7 @@ class TickReport:
     skipped: dict[str, int] = field(default_factory=dict)
     notified: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)  # "slug period" of periodic digests queued
 
     def skip(self, why: str) -> None:
         self.skipped[why] = self.skipped.get(why, 0) + 1
@@ -99,6 +100,7 @@ class Jobs:
         await self.open_due_rounds(now, report)
         await self.send_due(now, report)
         await self.notify_contacts(now, report)
+        await self.send_digests(now, report)
         await self.close_rounds(now, report)
         return report
 
@@ -201,20 +203,47 @@ class Jobs:
         await self._digest_at_close(closed, now=now)
         return closed
 
+    async def send_digests(self, now: datetime, report: TickReport | None = None) -> None:
+        """Weekly or monthly funder digests of the open round, where a programme asks for them."""
+        report = report or TickReport()
+        today = now.astimezone(self.zone).date()
+        for programme in await storage.list_programmes():
+            try:
+                schedule = read_schedule(programme)
+            except ScheduleError:
+                continue  # already reported by open_due_rounds
+            day = schedule.last_digest_day(today) if schedule else None
+            if schedule is None or day is None:
+                continue
+            due = datetime.combine(day, schedule.send_time, tzinfo=self.zone)
+            rnd = await storage.current_round(programme.id)
+            if rnd is None or now < due or now - due > self.catch_up:
+                continue
+            kind = f"digest-{day.isoformat()}"
+            if kind in await storage.round_events(rnd.id):
+                continue
+            # queued first (idempotently, by key), then recorded: a crash in between resends none
+            if await self._queue_digest(programme.slug, rnd.period, kind, now):
+                await storage.claim_round_event(rnd.id, kind, now=now)
+                report.digests.append(f"{programme.slug} {rnd.period}")
+
     async def _digest_at_close(self, rnd: Round, *, now: datetime) -> None:
         """The funder digest goes to the programme's contacts (and Slack channel) at close."""
+        programme = await storage.get_programme_by_id(rnd.programme_id)
+        if programme is not None:
+            # the occasion makes a second close (or a second instance) queue nothing new
+            await self._queue_digest(programme.slug, rnd.period, "round-close", now)
+
+    async def _queue_digest(self, slug: str, period: str, occasion: str, now: datetime) -> bool:
         from bot.summary_delivery import send_digest  # summaries build on jobs' neighbours
 
-        programme = await storage.get_programme_by_id(rnd.programme_id)
-        if programme is None:
-            return
         try:
-            # the occasion makes a second close (or a second instance) queue nothing new
-            await send_digest(programme.slug, rnd.period, occasion="round-close", clock=lambda: now)
-        except Exception:  # the round is closed either way; a digest fault is logged, not fatal
-            log.exception("the digest for %s %s could not be queued", programme.slug, rnd.period)
-            return
+            await send_digest(slug, period, occasion=occasion, clock=lambda: now)
+        except Exception:  # rounds and reminders go on; a digest fault is logged, not fatal
+            log.exception("the %s digest for %s %s could not be queued", occasion, slug, period)
+            return False
         self.dispatcher.outbox.wake()
+        return True
 
     async def notify_contacts(self, now: datetime, report: TickReport | None = None) -> None:
         """Once per round, after its due date: tell the contacts who has not answered."""

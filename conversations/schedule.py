@@ -45,6 +45,9 @@ class Schedule(BaseModel):
     remind_on_due_date: bool = True
     max_reminders: int | None = Field(None, ge=0, le=20)
     grace_days: int = Field(14, ge=0, le=366)
+    digest_every: Literal["round", "week", "month"] = Field(
+        "round", description="Funder digests: at each round's close, and also weekly or monthly."
+    )
     starts: date | None = Field(None, description="No round opens before this day.")
     ends: date | None = Field(None, description="No round opens after this day.")
 
@@ -113,6 +116,14 @@ class Schedule(BaseModel):
     @property
     def opening_months(self) -> tuple[int, ...]:
         return tuple(sorted(self.months or MONTHS_FOR.get(self.cadence, ())))
+
+    def last_digest_day(self, today: date) -> date | None:
+        """The latest day up to `today` when a periodic digest is due (a Monday, or the 1st)."""
+        if self.digest_every == "week":
+            return today - timedelta(days=today.weekday())
+        if self.digest_every == "month":
+            return today.replace(day=1)
+        return None
 
     @property
     def reminder_limit(self) -> int:

@@ -89,3 +89,27 @@ async def test_closing_a_round_queues_the_funder_digest_once(opened: CheckInCont
     assert digests[0].payload["subject"] == "Bridges Community Fund: digest for 2026 Q4"
     (posted,) = await storage.pending_outbound("slack", now=later + timedelta(days=1))
     assert posted.recipient == "C0123456789" and posted.payload["kind"] == "digest"
+
+
+async def test_weekly_digest_is_queued_once_each_monday(
+    opened: CheckInContext, tmp_path: Path
+) -> None:
+    from bot.jobs import Jobs
+
+    text = (EXAMPLES / "programme.toml").read_text()
+    weekly = tmp_path / "programme.toml"
+    weekly.write_text(text.replace("[schedule]\n", '[schedule]\ndigest_every = "week"\n', 1))
+    await admin.load_programme(weekly)
+    jobs = Jobs(Dispatcher({}, clock=lambda: NOW), timezone="Europe/London")
+    monday = datetime(2026, 10, 12, 9, 5, tzinfo=UTC)  # 10:05 in London
+    assert (await jobs.tick(monday - timedelta(minutes=10))).digests == []  # before 10:00
+    assert (await jobs.tick(monday)).digests == ["bridges-2026 2026 Q4"]
+    assert (await jobs.tick(monday + timedelta(hours=1))).digests == []  # once per Monday
+    assert (await jobs.tick(monday + timedelta(days=7))).digests == ["bridges-2026 2026 Q4"]
+    queued = await storage.pending_outbound("email", now=monday + timedelta(days=8), limit=500)
+    to_priya = [
+        m for m in queued
+        if m.payload.get("kind") == "digest" and m.recipient == "priya.shah@northernlight.example"
+    ]  # fmt: skip
+    assert len(to_priya) == 2
+

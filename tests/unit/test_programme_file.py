@@ -81,6 +81,7 @@ def test_the_example_programme_loads() -> None:
         "remind_on_due_date": True,
         "max_reminders": 3,
         "grace_days": 14,
+        "digest_every": "round",
     }
 
 
