@@ -156,7 +156,7 @@ async def run_slack_demo(directory: Path, out: Console) -> None:
         },
         email={"inbound_port": 0},  # the email inbound server starts too: any free port
     )
-    service = build_service(settings)
+    service = build_service(settings, scheduler=False)  # the demo's round has a fixed date
     await service.start()
     try:
         programme = await admin.load_programme(EXAMPLES / "programme.toml")

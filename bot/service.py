@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Protocol
 
 import storage
+from bot import availability
 from bot.channels.base import Channel
 from bot.clock import Clock, utc_now
 from bot.dispatcher import Dispatcher
@@ -85,13 +86,21 @@ class Service:
             await self.stop()
 
 
-def build_service(settings: Settings, *, clock: Clock = utc_now) -> Service:
-    """Wire the service from settings: each channel and the scheduler register here."""
+def build_service(
+    settings: Settings, *, clock: Clock = utc_now, scheduler: bool = True
+) -> Service:
+    """Wire the service from settings: each channel and the scheduler register here.
+
+    Without the scheduler the service only answers and sends: what a demo or a channel's own
+    tests want when they set up rounds at dates of their choosing.
+    """
     service = Service(settings, clock=clock)
     service.add_component(service.dispatcher.outbox)  # retries and anything left from before
     _add_email(service)
     _add_slack(service)
-    _add_scheduler(service)
+    availability.register(service.dispatcher)  # "remind me Friday", "away until ...", "mute"
+    if scheduler:
+        _add_scheduler(service)
     _add_summaries(service)
     return service
 
@@ -105,7 +114,6 @@ def _add_summaries(service: Service) -> None:
 
 def _add_scheduler(service: Service) -> None:
     """Scheduled rounds, first messages, reminders, deadlines; started last, after the channels."""
-    from bot import availability
     from bot.jobs import Jobs
     from bot.scheduler import Scheduler
 
@@ -116,7 +124,6 @@ def _add_scheduler(service: Service) -> None:
         catch_up=timedelta(hours=config.catch_up_hours),
     )
     service.dispatcher.on_completed.append(jobs.checkin_completed)
-    availability.register(service.dispatcher)  # "remind me Friday", "away until ...", "mute"
     service.add_component(Scheduler(jobs, tick_seconds=config.tick_seconds))
 
 

@@ -132,7 +132,8 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0)
 
 @asynccontextmanager
 async def running(db_url: str, standin: SlackStandIn, **slack: Any) -> AsyncIterator[Service]:
-    service = build_service(slack_settings(db_url, standin.api_url, **slack))
+    # no scheduler: these rounds are opened at fixed past dates, which it would close at once
+    service = build_service(slack_settings(db_url, standin.api_url, **slack), scheduler=False)
     await service.start()
     try:
         yield service
