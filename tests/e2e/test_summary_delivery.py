@@ -98,7 +98,8 @@ async def test_weekly_digest_is_queued_once_each_monday(
 
     text = (EXAMPLES / "programme.toml").read_text()
     weekly = tmp_path / "programme.toml"
-    weekly.write_text(text.replace("[schedule]\n", '[schedule]\ndigest_every = "week"\n', 1))
+    assert 'digest_every = "round"' in text
+    weekly.write_text(text.replace('digest_every = "round"', 'digest_every = "week"', 1))
     await admin.load_programme(weekly)
     jobs = Jobs(Dispatcher({}, clock=lambda: NOW), timezone="Europe/London")
     monday = datetime(2026, 10, 12, 9, 5, tzinfo=UTC)  # 10:05 in London
