@@ -7,6 +7,7 @@ must print a Markdown section (starting with `## `) on stdout. Arguments name be
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import subprocess
@@ -20,20 +21,17 @@ OUTPUT = ROOT / "docs" / "benchmarks.md"
 
 
 def machine() -> str:
+    """Cores, processor, memory and system, as far as this platform tells them."""
     cpu = platform.processor() or platform.machine()
-    try:
+    with contextlib.suppress(OSError):  # no /proc/cpuinfo: keep platform's name
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    except OSError:
-        pass
     memory = ""
-    try:
+    with contextlib.suppress(ValueError, OSError):  # sysconf names differ by platform
         pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
         memory = f", {pages / 2**30:.0f} GiB memory"
-    except (ValueError, OSError):
-        pass
     return (
         f"{os.cpu_count()} cores ({cpu}){memory}; {platform.system()} {platform.release()}; "
         f"Python {platform.python_version()}"

@@ -29,7 +29,7 @@ def postgres_server_url() -> str:
 
 
 class PostgresUnreachable(Exception):
-    pass
+    """The test server cannot be reached; its tests skip with this message."""
 
 
 class PostgresDatabases:

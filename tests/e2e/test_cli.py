@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from tests.support.cli import run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FRAMEWORKS = Path(__file__).resolve().parents[1] / "data" / "frameworks"
@@ -24,9 +25,7 @@ def settings_file(tmp_path: Path, db_url: str) -> Path:
     return path
 
 
-def run(settings: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, [*args, "--settings", str(settings)], env={"COLUMNS": "200"})
-    return result.exit_code, result.output
+run = run_cli
 
 
 def setup_programme(settings: Path) -> None:

@@ -6,10 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from bot.cli import app
 from bot.clock import utc_now
+from tests.support.cli import run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NIAMH = "niamh@foylecommonground.example.org"
@@ -22,9 +21,7 @@ def settings_file(tmp_path: Path, sqlite_url: str) -> Path:
     return path
 
 
-def run(settings: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, [*args, "--settings", str(settings)], env={"COLUMNS": "220"})
-    return result.exit_code, result.output
+run = run_cli
 
 
 def test_schedule_round_away_and_close(settings_file: Path) -> None:
