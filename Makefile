@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint check bench bench-slack bench-email clean
+.PHONY: install demo test faults lint check bench bench-slack bench-email clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ demo: install
 
 test: install
 	$(BIN)/pytest
+
+# the faults suite alone (make test runs it too): real service processes killed, stopped and
+# cut off from PostgreSQL, the relay and Slack, plus bad input and attacks; prints its counts
+faults: install
+	$(BIN)/pytest tests/faults
 
 lint: install
 	$(BIN)/ruff check .

@@ -117,8 +117,11 @@ async def serve_floor(api_url: str) -> None:
 
 async def _serve_until_stdin_closes(port: int | None) -> None:
     print(port, flush=True)
+    began = time.process_time()
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(None, sys.stdin.read)
+    # the app's own CPU while it was driven, for the cost per turn beside the floor's
+    print(f"CPU {time.process_time() - began:.3f}", flush=True)
 
 
 # ---- the load generator ------------------------------------------------------------------------
@@ -130,6 +133,7 @@ class Run:
     acks: list[float] = field(default_factory=list)
     statuses: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_ms: float = 0.0  # the app process's CPU per turn over the whole run
 
     @property
     def turns(self) -> int:
@@ -302,10 +306,13 @@ async def child(args: list[str]) -> tuple[subprocess.Popen[str], int]:
     return process, int(line)
 
 
-def finish(process: subprocess.Popen[str]) -> None:
-    assert process.stdin is not None
+def finish(process: subprocess.Popen[str]) -> float:
+    """Stop the app; the CPU seconds it used while driven (0 if it did not say)."""
+    assert process.stdin is not None and process.stdout is not None
     process.stdin.close()
+    line = process.stdout.readline().split()
     process.wait(timeout=30)
+    return float(line[1]) if line[:1] == ["CPU"] else 0.0
 
 
 async def bench(
@@ -336,10 +343,12 @@ async def bench(
                 {single_user: replay[users[0]]} if replay else None,
             )
             crowd = await measure(driver, users[:CONCURRENT], TURNS_EACH, replay)
-            return single, crowd, driver.scripts
     finally:
-        finish(process)
+        cpu = finish(process)
         await standin.stop()
+    per_turn = cpu / (single.turns + crowd.turns + len(users)) * 1000
+    single.cpu_ms = crowd.cpu_ms = per_turn
+    return single, crowd, driver.scripts
 
 
 def row(label: str, run: Run) -> str:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display on servers; must precede any pyplot import anywhere
 
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 # colours that stay distinguishable for the common colour-vision deficiencies
@@ -17,7 +21,22 @@ MEDIAN = "#555555"
 NATIONAL = "#D55E00"
 
 
-def range_chart(
+@dataclass(frozen=True)
+class RangeRow:
+    """One indicator's row of a stacked chart, with its title above it."""
+
+    title: str
+    value: float | None
+    low: float | None
+    high: float | None
+    median: float | None
+    national: float | None
+    axis_max: float
+    percent: bool
+
+
+def _draw_range(
+    ax: Axes,
     *,
     value: float | None,
     value_label: str,
@@ -27,11 +46,8 @@ def range_chart(
     national: float | None,
     axis_max: float,
     percent: bool,
-    group: str = "others",
-) -> bytes:
-    """A one-line chart: a grey band (peer middle half), a dot (the value), a national tick."""
-    fig = Figure(figsize=(4.8, 1.1), dpi=100)
-    ax = fig.add_subplot()
+    group: str,
+) -> None:
     if low is not None and high is not None:
         ax.barh(0, high - low, left=low, height=0.5, color=PEERS, label=f"{group}, middle half")
     if median is not None:
@@ -50,6 +66,41 @@ def range_chart(
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
     ax.tick_params(axis="x", labelsize=8)
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def range_chart(
+    *,
+    value: float | None,
+    value_label: str,
+    low: float | None,
+    high: float | None,
+    median: float | None,
+    national: float | None,
+    axis_max: float,
+    percent: bool,
+    group: str = "others",
+) -> bytes:
+    """A one-line chart: a grey band (peer middle half), a dot (the value), a national tick."""
+    fig = Figure(figsize=(4.8, 1.1), dpi=100)
+    ax = fig.add_subplot()
+    _draw_range(
+        ax,
+        value=value,
+        value_label=value_label,
+        low=low,
+        high=high,
+        median=median,
+        national=national,
+        axis_max=axis_max,
+        percent=percent,
+        group=group,
+    )
     handles, _ = ax.get_legend_handles_labels()
     if handles:
         ax.legend(
@@ -60,6 +111,50 @@ def range_chart(
             frameon=False,
         )
     fig.subplots_adjust(left=0.03, right=0.97, bottom=0.3, top=0.7)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return _png(fig)
+
+
+def stacked_range_chart(
+    rows: Sequence[RangeRow], *, value_label: str = "you", group: str = "others"
+) -> bytes:
+    """Several one-line charts in one image, each under its title, with one shared legend.
+
+    For places that show a single image (a Slack DM) rather than a chart beside each sentence.
+    """
+    if not rows:
+        raise ValueError("a stacked chart needs at least one row")
+    row_inches, legend_inches = 0.95, 0.5
+    height = legend_inches + row_inches * len(rows)
+    fig = Figure(figsize=(6.4, height), dpi=100)
+    axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
+    labels: dict[str, Artist] = {}
+    for ax, row in zip(axes, rows, strict=True):
+        _draw_range(
+            ax,
+            value=row.value,
+            value_label=value_label,
+            low=row.low,
+            high=row.high,
+            median=row.median,
+            national=row.national,
+            axis_max=row.axis_max,
+            percent=row.percent,
+            group=group,
+        )
+        ax.set_title(row.title, loc="left", fontsize=9)
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            labels.setdefault(label, handle)  # rows lack different marks; the legend has all
+    order = [value_label, f"{group}, middle half", f"{group}, median", "national"]
+    shown = [label for label in order if label in labels]
+    if shown:
+        fig.legend(
+            [labels[label] for label in shown],
+            shown,
+            loc="upper center",
+            ncol=len(shown),
+            fontsize=8,
+            frameon=False,
+        )
+    top = 1 - legend_inches / height
+    fig.subplots_adjust(left=0.03, right=0.95, bottom=0.35 / height, top=top, hspace=1.1)
+    return _png(fig)

@@ -20,6 +20,7 @@ from bot import admin
 from bot.channels.base import InboundMessage
 from bot.channels.console import ConsoleChannel
 from bot.cli_schedule import grantee_app, round_close, schedule_app
+from bot.cli_status import status
 from bot.dispatcher import Dispatcher, utc_now
 from bot.grantee_import import GranteeImportError
 from bot.programme_file import ProgrammeFileError
@@ -48,6 +49,7 @@ app.add_typer(round_app, name="round")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(grantee_app, name="grantee")
 round_app.command("close")(round_close)
+app.command("status")(status)
 email_app = typer.Typer(help="Check-ins by email.")
 app.add_typer(email_app, name="email")
 
@@ -272,6 +274,7 @@ def chat(
                 "console", f"{session_id}:{line_number}", grantee.lower(), line
             )
             await dispatcher.handle(context.checkin.id, message)
+            await dispatcher.settle()  # the summary, before the next prompt blocks the loop
         out.print("Your answers are saved. Run the same command to carry on.")
 
     _run(config, session)

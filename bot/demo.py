@@ -232,6 +232,7 @@ async def _converse(
         lines.append(f"  > {text}")
         message = InboundMessage("console", f"demo-{index}-{step}", context.grantee.email, text)
         await dispatcher.handle(checkin_id, message)
+        await dispatcher.settle()
     return lines
 
 

@@ -137,6 +137,7 @@ async def _grantees_act(dispatcher: Dispatcher, now: datetime, done: set[str]) -
                 text = REPLIES.get(kind, text)
             message = InboundMessage("email", f"demo-amina-{n}", context.grantee.email, text)
             await dispatcher.handle(context.checkin.id, message)
+            await dispatcher.settle()
     raj = await storage.open_checkins_for_email("raj@belgravearts.example.org")
     if raj and raj[0].checkin.status != "not_started" and "raj" not in done:
         done.add("raj")  # after his first message: "remind me Friday"

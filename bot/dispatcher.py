@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -28,6 +29,7 @@ from conversations.state import (
     Status,
     Transition,
 )
+from storage.plans import Statement
 from storage.records import (
     AnswerWrite,
     CheckInContext,
@@ -76,6 +78,10 @@ class Dispatcher:
         self.contact_hint = contact_hint
         self.outbox = Outbox(channels, clock=clock)
         self.on_completed: list[CompletionHook] = []
+        # the service runs completion hooks as tasks of their own (see step); a terminal
+        # session or a script wants them done before the next line
+        self.completion_in_background = False
+        self._background: set[asyncio.Task[None]] = set()
         self.interpreters: list[Interpreter] = []
 
     async def start(self, checkin_id: int, channel: str, occasion: str) -> StepReport:
@@ -97,9 +103,15 @@ class Dispatcher:
             actor="system",
         )
 
-    async def handle(self, checkin_id: int, message: InboundMessage) -> StepReport:
-        """Take one inbound message for a check-in; a second delivery of it changes nothing."""
-        context = await storage.load_checkin_context(checkin_id)
+    async def handle(
+        self, checkin_id: int, message: InboundMessage, *, context: CheckInContext | None = None
+    ) -> StepReport:
+        """Take one inbound message for a check-in; a second delivery of it changes nothing.
+
+        `context`: the check-in as the caller just read it, saving a second read.
+        """
+        if context is None or context.checkin.id != checkin_id:
+            context = await storage.load_checkin_context(checkin_id)
         reply = Reply(message.text, message.question_id, message.strict)
         step: Step = partial(_advance, reply=reply)
         for interpret in self.interpreters if message.question_id is None else ():
@@ -125,6 +137,7 @@ class Dispatcher:
         inbound: InboundKey | None,
         idempotency_key: str,
         actor: str,
+        also: Sequence[Statement] = (),
     ) -> StepReport:
         """Run one engine step for a check-in and save it with its messages, once.
 
@@ -157,6 +170,8 @@ class Dispatcher:
             now=self.clock(),
             inbound=inbound,
             outbound=[OutboundWrite(idempotency_key, channel_name, recipient, payload)],
+            claim_for=self.outbox.lease,  # sent right below, without a separate claim
+            also=also,
         )
         if result.outcome is StepOutcome.DUPLICATE:
             log.info("duplicate delivery %s ignored", inbound)
@@ -166,12 +181,24 @@ class Dispatcher:
         deliveries = tuple(
             Delivery(outbound_id, recipient, payload) for outbound_id in result.outbound_ids
         )
-        await self.outbox.send_now(result.outbound_ids)
+        await self.outbox.deliver_claimed(result.claimed)
         # completing (submit) changes no answer; an edit after completing changes one
         just_completed = context.checkin.status != Status.COMPLETED.value
         if transition.state.status is Status.COMPLETED and (transition.changed or just_completed):
-            await self._completed(context, channel_name)
+            if self.completion_in_background:
+                # after the answer is stored and confirmed: a summary with charts takes a
+                # while, and Slack or the sending mail server is waiting for our answer
+                task = asyncio.create_task(self._completed(context, channel_name))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+            else:
+                await self._completed(context, channel_name)
         return StepReport(result.outcome, transition.prompts, deliveries)
+
+    async def settle(self) -> None:
+        """Wait for work started after earlier steps (completion summaries) to finish."""
+        while self._background:
+            await asyncio.wait(set(self._background))
 
     async def _completed(self, context: CheckInContext, channel_name: str) -> None:
         fresh = await storage.load_checkin_context(context.checkin.id)

@@ -40,10 +40,10 @@ class Outbox:
         self.first_retry = first_retry
         self.longest_retry = longest_retry
         self._paused_until: dict[str, datetime] = {}
-        self._last_sent: dict[str, float] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._next_slot: dict[str, float] = {}  # loop time of each channel's next free send
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     async def send_now(self, ids: Sequence[int]) -> int:
         """Deliver these just-stored messages, unless another sender already has them."""
@@ -51,6 +51,10 @@ class Outbox:
             return 0
         claimed = await storage.claim_outbound(now=self.clock(), lease=self.lease, ids=ids)
         return await self._deliver_all(claimed)
+
+    async def deliver_claimed(self, messages: Sequence[OutboundMessage]) -> int:
+        """Deliver messages stored already claimed by this sender (see save_step's claim_for)."""
+        return await self._deliver_all(messages)
 
     async def flush(self, channel: str | None = None, *, limit: int = 500) -> int:
         """Deliver everything that is due (on one channel, or all); returns how many were sent."""
@@ -71,21 +75,35 @@ class Outbox:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox")
 
-    async def stop(self) -> None:
-        if self._task is not None:
+    async def stop(self, *, grace_seconds: float = 10.0) -> None:
+        """Stop the background loop, letting a delivery under way finish first.
+
+        Cancelling in the middle of a send would leave its row claimed, and a message that did
+        go out would go again when the lease ran out; what was claimed but not yet started is
+        handed back for the next start (or another instance).
+        """
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        done, _ = await asyncio.wait({self._task}, timeout=grace_seconds)
+        if not done:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+        self._stopping = False
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self.flush()
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database hiccup must not end the loop; the rows stay queued
                 log.exception("outbox flush failed; will try again")
+            if self._stopping:
+                break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             self._wake.clear()
@@ -96,53 +114,78 @@ class Outbox:
 
     async def _deliver_all(self, messages: Sequence[OutboundMessage]) -> int:
         sent = 0
-        for message in messages:
+        for index, message in enumerate(messages):
+            if self._stopping and asyncio.current_task() is self._task:
+                await self._hand_back(messages[index:])
+                break
             sent += await self._deliver(message)
         return sent
 
+    async def _hand_back(self, messages: Sequence[OutboundMessage]) -> None:
+        """Claimed by the background loop but not started when the service stopped."""
+        for message in messages:
+            await storage.mark_outbound_failed(
+                message.id,
+                now=self.clock(),
+                error="handed back when the service stopped",
+                retry_at=self.clock(),
+                count_attempt=False,
+            )
+
     async def _deliver(self, message: OutboundMessage) -> int:
         channel = self.channels.get(message.channel)
+        if channel is not None and not self._paused(message.channel):
+            await self._pace(channel)
         if channel is None or self._paused(message.channel):
-            # not this process's channel, or paused: hand it back for later
+            # not this process's channel, or paused (perhaps while this one waited its turn):
+            # hand it back for later
             retry = self._paused_until.get(message.channel, self.clock() + self.lease)
             await storage.mark_outbound_failed(
-                message.id, now=self.clock(), error="waiting for its channel", retry_at=retry
+                message.id,
+                now=self.clock(),
+                error="waiting for its channel",
+                retry_at=retry,
+                count_attempt=False,
             )
             return 0
-        async with self._locks.setdefault(message.channel, asyncio.Lock()):
-            await self._pace(channel)
-            delivery = Delivery(message.id, message.recipient, message.payload)
-            try:
-                external_id = await channel.deliver(delivery)
-            except PermanentFailure as exc:
-                log.warning(
-                    "message %s to %s failed for good: %s", message.id, message.recipient, exc
-                )
-                await storage.mark_outbound_failed(
-                    message.id, now=self.clock(), error=exc.reason, retry_at=None
-                )
-                return 0
-            except TemporaryFailure as exc:
-                if exc.retry_after is not None:
-                    until = self.clock() + timedelta(seconds=exc.retry_after)
-                    self._paused_until[message.channel] = until
-                await self._retry_later(message, exc.reason, exc.retry_after)
-                return 0
-            except Exception as exc:  # an unexpected fault is retried: the message is not lost
-                log.exception("sending message %s failed", message.id)
-                await self._retry_later(message, f"{type(exc).__name__}: {exc}", None)
-                return 0
-            self._last_sent[message.channel] = asyncio.get_running_loop().time()
-            await storage.mark_outbound_sent(message.id, now=self.clock(), external_id=external_id)
-            return 1
+        delivery = Delivery(message.id, message.recipient, message.payload)
+        try:
+            external_id = await channel.deliver(delivery)
+        except PermanentFailure as exc:
+            log.warning(
+                "message %s to %s failed for good: %s", message.id, message.recipient, exc
+            )
+            await storage.mark_outbound_failed(
+                message.id, now=self.clock(), error=exc.reason, retry_at=None
+            )
+            return 0
+        except TemporaryFailure as exc:
+            if exc.retry_after is not None:
+                until = self.clock() + timedelta(seconds=exc.retry_after)
+                self._paused_until[message.channel] = until
+            await self._retry_later(message, exc.reason, exc.retry_after)
+            return 0
+        except Exception as exc:  # an unexpected fault is retried: the message is not lost
+            log.exception("sending message %s failed", message.id)
+            await self._retry_later(message, f"{type(exc).__name__}: {exc}", None)
+            return 0
+        await storage.mark_outbound_sent(message.id, now=self.clock(), external_id=external_id)
+        return 1
 
     async def _pace(self, channel: Channel) -> None:
+        """Wait for this send's turn at the channel's pace; sends themselves may overlap.
+
+        Each send reserves the next free slot before it waits, so a paced channel keeps its
+        rate without holding a lock across the send (a slow send no longer holds up the rest).
+        """
         interval = float(getattr(channel, "min_interval", 0.0) or 0.0)
-        last = self._last_sent.get(channel.name)
-        if interval and last is not None:
-            wait = last + interval - asyncio.get_running_loop().time()
-            if wait > 0:
-                await asyncio.sleep(wait)
+        if not interval:
+            return
+        now = asyncio.get_running_loop().time()
+        slot = max(now, self._next_slot.get(channel.name, now))
+        self._next_slot[channel.name] = slot + interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
     async def _retry_later(
         self, message: OutboundMessage, reason: str, retry_after: float | None
@@ -160,5 +203,9 @@ class Outbox:
         if retry_after is not None:  # the service said when: waiting longer only delays the queue
             backoff = timedelta(seconds=retry_after)
         await storage.mark_outbound_failed(
-            message.id, now=self.clock(), error=reason, retry_at=self.clock() + backoff
+            message.id,
+            now=self.clock(),
+            error=reason,
+            retry_at=self.clock() + backoff,
+            count_attempt=retry_after is None,  # a rate limit is a pause, not a failed try
         )

@@ -68,10 +68,13 @@ class Scheduler:
             )
 
     async def stop(self) -> None:
-        if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
-            self._scheduler = None
+        if self._scheduler is None:
+            return
+        self._scheduler.pause()  # no new tick from here on
         running = self._running
         if running is not None and not running.done():
-            # let the tick in flight finish its current sends, so claims are released cleanly
+            # let the tick in flight finish its current sends, so claims are released cleanly;
+            # before shutdown, which cancels the job's task
             await asyncio.wait({running}, timeout=30)
+        self._scheduler.shutdown(wait=False)
+        self._scheduler = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from datetime import timedelta
@@ -16,6 +17,10 @@ from bot.dispatcher import Dispatcher
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+# After a SIGTERM, how long work taken in before the servers closed may take to finish (after
+# the scheduler's tick and Slack's listeners, which each wait for their own); a unit's stop
+# timeout (systemd's TimeoutStopSec) should allow for all of it.
+STOP_GRACE_SECONDS = 20.0
 
 
 class Component(Protocol):
@@ -40,6 +45,8 @@ class Service:
             max_invalid_attempts=settings.conversation.max_invalid_attempts,
             contact_hint=settings.conversation.contact_hint,
         )
+        _configure_outbox(self.dispatcher, settings)
+        self.dispatcher.completion_in_background = True
         self._stopping = asyncio.Event()
 
     def add_channel(self, channel: Channel) -> None:
@@ -62,14 +69,45 @@ class Service:
                 await component.stop()
             await storage.disconnect()
             raise
+        # one line with every bound address: ports may be chosen at start (0), and scripts,
+        # tests and operators read them from here
+        log.info("ready; listening: %s", ", ".join(self.listening()) or "nothing")
 
-    async def stop(self) -> None:
+    def listening(self) -> list[str]:
+        """The addresses the service's servers are bound to, e.g. "email smtp 127.0.0.1:2525"."""
+        hosts = {
+            "slack": ("slack http", self.settings.slack.http_host),
+            "email-inbound": ("email smtp", self.settings.email.inbound_host),
+        }
+        found = []
+        for component in self.components:
+            port = getattr(component, "port", None)
+            if component.name in hosts and isinstance(port, int):
+                label, host = hosts[component.name]
+                found.append(f"{label} {host}:{port}")
+        return found
+
+    async def stop(self, *, grace: float = 0.0) -> None:
+        """Stop the components, newest first, then close the database.
+
+        With `grace`, the loop's other tasks get that long to finish before the database
+        closes: what the servers had taken in before they stopped listening, such as an email
+        in the middle of its DATA, which then gets its 250 once it is stored. Only for a loop
+        the service has to itself (`run_until_stopped`).
+        """
+        log.info("stopping: no new work is taken; work in flight finishes")
         for component in reversed(self.components):
             try:
                 await component.stop()
             except Exception:  # keep stopping the rest; the database must still close
                 log.exception("stopping %s failed", component.name)
+        # summaries started by the last completions still need the database
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.dispatcher.settle(), timeout=max(grace, 10.0))
+        if grace:
+            await _let_finish(grace)
         await storage.disconnect()
+        log.info("stopped")
 
     def request_stop(self) -> None:
         self._stopping.set()
@@ -83,7 +121,29 @@ class Service:
         try:
             await self._stopping.wait()
         finally:
-            await self.stop()
+            await self.stop(grace=STOP_GRACE_SECONDS)
+
+
+async def _let_finish(grace: float) -> None:
+    """Wait up to `grace` seconds for every other task of the loop to end."""
+    current = asyncio.current_task()
+    others = {task for task in asyncio.all_tasks() if task is not current}
+    if not others:
+        return
+    _, unfinished = await asyncio.wait(others, timeout=grace)
+    if unfinished:
+        log.warning("%d task(s) still running after %.0fs; stopping anyway", len(unfinished), grace)
+
+
+def _configure_outbox(dispatcher: Dispatcher, settings: Settings) -> None:
+    """The outbox's lease, retries and polling from `[outbox]`."""
+    config = settings.outbox
+    outbox = dispatcher.outbox
+    outbox.lease = timedelta(seconds=config.lease_seconds)
+    outbox.first_retry = timedelta(seconds=config.first_retry_seconds)
+    outbox.longest_retry = timedelta(seconds=config.longest_retry_seconds)
+    outbox.max_attempts = config.max_attempts
+    outbox.poll_seconds = config.poll_seconds
 
 
 def build_service(
@@ -122,6 +182,7 @@ def _add_scheduler(service: Service) -> None:
         service.dispatcher,
         timezone=config.timezone,
         catch_up=timedelta(hours=config.catch_up_hours),
+        lease=timedelta(seconds=config.claim_seconds),
     )
     service.dispatcher.on_completed.append(jobs.checkin_completed)
     service.add_component(Scheduler(jobs, tick_seconds=config.tick_seconds))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import difflib
 import os
+import ssl
 import tomllib
 import zoneinfo
 from collections.abc import Mapping, Sequence
@@ -61,6 +63,7 @@ class SmtpRelay:
     host: str
     port: int
     implicit_tls: bool  # smtps://; plain smtp:// may still upgrade with STARTTLS
+    ca_file: Path | None = None  # trusted instead of the system's CAs (a private relay CA)
 
 
 def _parse_relay(text: str) -> MaildirRelay | SmtpRelay:
@@ -123,6 +126,12 @@ class EmailSettings(_Section):
     smtp_username: str | None = Field(None, description="Login for the relay, if it needs one.")
     smtp_password: SecretStr | None = Field(None, description="CHECKINS_EMAIL__SMTP_PASSWORD.")
     smtp_starttls: bool = Field(True, description="Upgrade smtp:// relays with STARTTLS.")
+    relay_ca_file: str | None = Field(
+        None, description="PEM bundle to verify the relay's certificate instead of system CAs."
+    )
+    relay_connections: int = Field(
+        4, ge=1, le=64, description="SMTP connections kept open to the relay, used in parallel."
+    )
     questions_per_message: int = Field(
         0, ge=0, description="0 sends a whole section per email; N sends N questions."
     )
@@ -141,6 +150,11 @@ class EmailSettings(_Section):
     def _valid_relay(cls, value: str) -> str:
         _parse_relay(value)
         return value
+
+    @validates("relay_ca_file")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value or None  # `relay_ca_file = ""` reads as "use the system's CAs"
 
 
 class SlackSettings(_Section):
@@ -166,6 +180,9 @@ class ScheduleSettings(_Section):
     timezone: str = Field("Europe/London", description="IANA zone for send times and periods.")
     tick_seconds: int = Field(30, ge=1, description="How often the scheduler looks for work.")
     catch_up_hours: int = Field(24, ge=0, description="Missed jobs younger than this still run.")
+    claim_seconds: float = Field(
+        300.0, gt=0, description="A claimed send is another instance's to take after this."
+    )
 
     @validates("timezone")
     @classmethod
@@ -175,6 +192,16 @@ class ScheduleSettings(_Section):
             hint = f"; did you mean {close[0]!r}?" if close else ", such as 'Europe/London'"
             raise ValueError(f"expected an IANA time zone name{hint}")
         return value
+
+
+class OutboxSettings(_Section):
+    lease_seconds: float = Field(
+        120.0, gt=0, description="A claimed message is another sender's to take after this."
+    )
+    first_retry_seconds: float = Field(30.0, gt=0, description="Wait before the first retry.")
+    longest_retry_seconds: float = Field(3600.0, gt=0, description="Backoff stops growing here.")
+    max_attempts: int = Field(8, ge=1, description="Failed tries before a message is given up.")
+    poll_seconds: float = Field(1.0, gt=0, description="How often due messages are looked for.")
 
 
 class ConversationSettings(_Section):
@@ -217,6 +244,7 @@ class Settings(BaseSettings):
     email: EmailSettings = Field(default_factory=EmailSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
@@ -261,11 +289,37 @@ class Settings(BaseSettings):
         return f"sqlite://{self._resolve(Path(path))}{question}{query}"
 
     def email_relay(self) -> MaildirRelay | SmtpRelay:
-        """The outbound relay; a relative maildir resolves like the SQLite path."""
+        """The outbound relay; a relative maildir or CA file resolves like the SQLite path."""
         relay = _parse_relay(self.email.relay)
         if isinstance(relay, MaildirRelay):
             return MaildirRelay(self._resolve(relay.path))
-        return relay
+        return dataclasses.replace(relay, ca_file=self.relay_ca_file())
+
+    def relay_ca_file(self) -> Path | None:
+        """email.relay_ca_file made absolute; SettingsError, naming the key, unless it is PEM."""
+        if self.email.relay_ca_file is None:
+            return None
+        path = self._resolve(Path(self.email.relay_ca_file))
+        where = {
+            "env": "environment variable CHECKINS_EMAIL__RELAY_CA_FILE",
+            "file": str(self._path),
+        }.get(self.origin("email.relay_ca_file"), "the settings")
+        if not path.is_file():
+            problem = "no such file" if not path.exists() else "is not a file"
+            raise SettingsError(
+                f"email.relay_ca_file = {self.email.relay_ca_file!r} (from {where}): {problem} "
+                f"({path}); give the PEM file of the CA that signed the relay's certificate, "
+                "or leave it unset to trust the system's CAs"
+            )
+        try:
+            ssl.create_default_context(cafile=str(path))
+        except (ssl.SSLError, OSError) as exc:
+            raise SettingsError(
+                f"email.relay_ca_file = {self.email.relay_ca_file!r} (from {where}): cannot be "
+                f"read as PEM certificates ({exc}); give the PEM file of the CA that signed "
+                "the relay's certificate"
+            ) from None
+        return path
 
 
 class _EnvSource(EnvSettingsSource):
@@ -368,6 +422,7 @@ def load_settings(
     settings._path = path.absolute() if path else None
     settings._base_dir = path.absolute().parent if path else Path.cwd()
     settings._origins = {key: "file" for key in file_keys} | {key: "env" for key in env_keys}
+    settings.relay_ca_file()  # a missing CA file stops every command, like any other bad value
     return settings
 
 
@@ -486,6 +541,7 @@ __all__ = [
     "EmailSettings",
     "LoggingSettings",
     "MaildirRelay",
+    "OutboxSettings",
     "ScheduleSettings",
     "Settings",
     "SettingsError",

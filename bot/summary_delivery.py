@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import storage
+from bot.channels.slack_blocks import escape
 from bot.clock import Clock, utc_now
 from bot.dispatcher import Dispatcher
 from bot.summaries import funder_digest, grantee_summary
@@ -17,6 +18,7 @@ from bot.summary_render import (
     SummaryRenderer,
     content_ids,
     digest_charts,
+    slack_chart,
     summary_payload,
 )
 from conversations.digests import FunderDigest
@@ -25,6 +27,8 @@ from storage.records import CheckInContext, OutboundWrite
 
 log = logging.getLogger(__name__)
 TEXT_ONLY_CHANNELS = frozenset({"console"})
+# channels that show one uploaded chart image after the text, rather than HTML with inline charts
+CHART_UPLOAD_CHANNELS = frozenset({"slack"})
 
 
 class SummaryOnCompletion:
@@ -38,16 +42,26 @@ class SummaryOnCompletion:
         channel = self.dispatcher.channels[channel_name]
         summary = await grantee_summary(context)
         # drawing charts takes long enough to stall every other reply if done on the loop
-        payload = await asyncio.to_thread(
-            _drawn, summary, self.renderer, channel_name not in TEXT_ONLY_CHANNELS
-        )
+        payload, chart = await asyncio.to_thread(_drawn, summary, self.renderer, channel_name)
         # one summary per saved version: an edit after completion sends an updated summary,
         # and a redelivered completion does not send a second one
-        key = f"{channel_name}:summary:{context.checkin.id}:{context.checkin.version}"
+        version = f"{context.checkin.id}:{context.checkin.version}"
+        key = f"{channel_name}:summary:{version}"
+        recipient = channel.recipient(context)
+        writes = [OutboundWrite(key, channel_name, recipient, payload)]
+        if chart is not None:
+            # The chart is a row of its own, queued with the text and after it: a failed upload
+            # is retried alone and never holds back or repeats the text. The text is posted
+            # under its key (as a question is) so the chart can wait until the text is out.
+            payload["ask"] = key
+            chart["upload"]["after"] = key
+            writes.append(
+                OutboundWrite(
+                    f"{channel_name}:summary-chart:{version}", channel_name, recipient, chart
+                )
+            )
         ids = await storage.enqueue_outbound(
-            [OutboundWrite(key, channel_name, channel.recipient(context), payload)],
-            checkin_id=context.checkin.id,
-            now=self.dispatcher.clock(),
+            writes, checkin_id=context.checkin.id, now=self.dispatcher.clock()
         )
         await self.dispatcher.outbox.send_now(ids)
 
@@ -55,9 +69,15 @@ class SummaryOnCompletion:
 _DRAWING = threading.Lock()  # matplotlib's shared caches are not safe to fill from two threads
 
 
-def _drawn(summary: GranteeSummary, renderer: SummaryRenderer, charts: bool) -> dict[str, Any]:
+def _drawn(
+    summary: GranteeSummary, renderer: SummaryRenderer, channel_name: str
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The summary's payload for this channel, and the chart to upload after it, if any."""
+    uploads = channel_name in CHART_UPLOAD_CHANNELS
+    inline = channel_name not in TEXT_ONLY_CHANNELS and not uploads
     with _DRAWING:
-        return summary_payload(summary, renderer, charts=charts)
+        payload = summary_payload(summary, renderer, charts=inline)
+        return payload, slack_chart(summary) if uploads else None
 
 
 def register(dispatcher: Dispatcher) -> None:
@@ -86,16 +106,27 @@ def digest_payloads(
     headline = digest.response.rate_text
     if digest.incidents:
         headline += f" {len(digest.incidents)} tension or incident report(s) need attention."
+    # mrkdwn, code block included: grantees' stories are escaped, so "<!channel>" notifies no one
     slack = {
         "kind": "digest",
-        "text": text,
+        "text": escape(text),
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": subject[:150]}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": headline}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"```{text[:2900]}```"}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": escape(headline)}},
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"```{_escaped(text, 2900)}```"},
+            },
         ],
     }
     return email, slack
+
+
+def _escaped(text: str, limit: int) -> str:
+    """Text escaped for mrkdwn, then cut to `limit` characters but never inside an entity."""
+    shown = escape(text)[:limit]
+    cut = shown.rfind("&")
+    return shown[:cut] if cut != -1 and ";" not in shown[cut:] else shown
 
 
 async def send_digest(

@@ -6,12 +6,15 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-from bot.charts import range_chart
+from bot.charts import RangeRow, range_chart, stacked_range_chart
 from bot.rendering import Renderer
 from conversations.digests import FunderDigest, Indicator, PooledEvidence
-from conversations.summaries import GranteeSummary, IndicatorSummary
+from conversations.summaries import GranteeSummary, IndicatorSummary, fmt
 
 Images = Mapping[str, str]  # question id -> img src (cid:... in email, data: URI in files)
+# rows in the one chart a Slack DM shows; beyond this the image gets too tall to read at a glance
+SLACK_CHART_ROWS = 6
+_ALT_TEXT_LIMIT = 1000  # files.getUploadURLExternal's alt_txt
 
 
 class SummaryRenderer:
@@ -146,3 +149,76 @@ def summary_payload(
             for qid, png in pngs.items()
         }
     return payload
+
+
+def compared(indicator: IndicatorSummary) -> bool:
+    """The grantee's own figure can be set against something: other grantees or a national one."""
+    return indicator.value is not None and (
+        indicator.peers is not None or indicator.national is not None
+    )
+
+
+def _alt_text(indicator: IndicatorSummary) -> str:
+    assert indicator.value is not None  # only compared indicators are charted
+    parts = [f"you {fmt(indicator.value, indicator.unit)}"]
+    if indicator.peers:
+        peers = indicator.peers
+        parts.append(
+            f"other grantees' median {fmt(peers.median, indicator.unit)}, middle half "
+            f"{fmt(peers.q1, indicator.unit)} to {fmt(peers.q3, indicator.unit)}"
+        )
+    if indicator.national:
+        parts.append(f"national {fmt(indicator.national.value, indicator.unit)}")
+    return f"{indicator.title}: {', '.join(parts)}"
+
+
+def slack_chart(summary: GranteeSummary) -> dict[str, Any] | None:
+    """One image for the Slack DM: a row per headline indicator that has a comparison.
+
+    None when nothing qualifies (too few responses, no peers and no national figure): an
+    image of lone dots on empty axes would say less than the text already does.
+    """
+    charted = [i for i in summary.indicators if compared(i)]
+    if not charted:
+        return None
+    shown = charted[:SLACK_CHART_ROWS]
+    png = stacked_range_chart(
+        [
+            RangeRow(
+                title=i.title,
+                value=i.value,
+                low=i.peers.q1 if i.peers else None,
+                high=i.peers.q3 if i.peers else None,
+                median=i.peers.median if i.peers else None,
+                national=i.national.value if i.national else None,
+                axis_max=100.0 if i.unit == "percent" else (i.scale_max or 10.0),
+                percent=i.unit == "percent",
+            )
+            for i in shown
+        ]
+    )
+    key = ["Your figure is the blue dot"]
+    if any(i.peers for i in shown):
+        key.append("the grey band is other grantees' middle half, the line their median")
+    if any(i.national for i in shown):
+        key.append("the dashed line is the national figure")
+    comment = (
+        f"Your {summary.period} figures at a glance: {', '.join(i.title for i in shown)}. "
+        f"{'; '.join(key)}."
+    )
+    if len(charted) > len(shown):
+        left = len(charted) - len(shown)
+        comment += f" {left} more indicator{'s are' if left > 1 else ' is'} in the summary above."
+    period = "".join(c if c.isalnum() else "-" for c in summary.period.lower())
+    return {
+        "kind": "summary_chart",
+        "text": comment,
+        "indicators": [i.question_id for i in shown],
+        "upload": {
+            "filename": f"checkin-summary-{period}.png",
+            "title": f"How your {summary.period} check-in compares",
+            "initial_comment": comment,
+            "alt_txt": "; ".join(_alt_text(i) for i in shown)[:_ALT_TEXT_LIMIT],
+            "png": base64.b64encode(png).decode("ascii"),
+        },
+    }

@@ -6,7 +6,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Context, Decimal, InvalidOperation
 from typing import Literal
 
 from conversations.framework import (
@@ -74,6 +74,7 @@ _TRAILING_ASIDE = re.compile(r"\s*\((?:[^()0-9]*|\s*[0-9]+(?:\.[0-9]+)?\s*%\s*)\
 # hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign
 _DASHES = str.maketrans({c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2212"})
 _MAX_TOKEN = 20  # longer numbers are typos; this also keeps int() and Decimal() far from limits
+_WIDE = Context(prec=400)  # room for any float's digits when an example is rounded
 _MAX_SHORT_REPLY = 200  # a number, option or yes/no never needs more; keeps the regexes cheap
 
 _Problem = Literal["unreadable", "several", "percent", "too_big"]
@@ -285,20 +286,26 @@ def _key(text: str) -> str:
 _DONT_KNOW = {"not sure", "unsure", "dunno", "no idea", "dk", "cant say", "hard to say"}
 
 
+# a choice by its number: "2", "option 2", "#2", "(2)", "2."
+_BY_POSITION = r"(?:option |number |no |#)?\(?([0-9]{1,6})\)?[.):]?"
+
+
 def _choice(q: ChoiceQuestion, text: str) -> Parsed | Rejection:
     example = example_answer(q)
     unrecognised = Rejection(f"I didn't recognise that option. {answer_hint(q)}", example)
     key = _key(text)
     if not key:
         return unrecognised
-    by_position = re.fullmatch(r"(?:option |number |no |#)?\(?([0-9]{1,6})\)?[.):]?", _clean(text))
+    by_position = re.fullmatch(_BY_POSITION, _clean(text))
     if by_position is not None:
         position = int(by_position.group(1))
         if 1 <= position <= len(q.options):
             return Parsed(q.options[position - 1].value)
-        return Rejection(
-            f"Please choose a number from 1 to {len(q.options)}. {answer_hint(q)}", example
-        )
+        # an option may be labelled "0" or "25": then it is chosen by its label below
+        if not any(key in (_key(o.value), _key(o.label)) for o in q.options):
+            return Rejection(
+                f"Please choose a number from 1 to {len(q.options)}. {answer_hint(q)}", example
+            )
     numbered = re.fullmatch(r"([0-9]{1,6}) (.+)", key)
     if numbered is not None and 1 <= int(numbered.group(1)) <= len(q.options):
         option = q.options[int(numbered.group(1)) - 1]
@@ -469,22 +476,45 @@ def example_answer(question: Question) -> str:
         high = question.max if question.max is not None else 12
         return str(max(question.min, min(12, high)))
     if isinstance(question, NumberQuestion):
-        value = 7.5 if question.decimals else 12.0
-        if question.max is not None:
-            value = min(value, question.max)
-        if question.min is not None:
-            value = max(value, question.min)
-        return f"{value:.{question.decimals}f}"
+        return _number_example(question)
     if isinstance(question, ScaleQuestion):
         return str(question.min + 1 if question.min < question.max else question.min)
     if isinstance(question, ChoiceQuestion):
-        return question.options[0].label
+        label = question.options[0].label
+        # a label with no letters or digits ("👍") cannot be typed back, and one that reads as
+        # a number ("2") would choose another option: the option's number always works
+        if not _key(label) or re.fullmatch(_BY_POSITION, _clean(label)):
+            return "1"
+        return label
     if isinstance(question, YesNoQuestion):
         return "yes"
     if isinstance(question, ProportionQuestion):
         n = min(41, question.max_n) if question.max_n is not None else 41
         return f"{(32 * n + 20) // 41} of {n}"
     return "Two new families joined our Thursday group."[: question.max_length]
+
+
+def _number_example(q: NumberQuestion) -> str:
+    value = 7.5 if q.decimals else 12.0
+    if q.max is not None:
+        value = min(value, q.max)
+    if q.min is not None:
+        value = max(value, q.min)
+    # Rounded to the shown decimals, a bound must not be rounded past itself: with max 1.5 and
+    # no decimals the example is 1, not 2 (which the question would refuse).
+    rounding = ROUND_HALF_EVEN
+    if q.max is not None and value == q.max:
+        rounding = ROUND_FLOOR
+    elif q.min is not None and value == q.min:
+        rounding = ROUND_CEILING
+    exact = Decimal(repr(value))
+    shown = exact.quantize(Decimal(1).scaleb(-q.decimals), rounding, _WIDE)
+    shown = _WIDE.add(shown, Decimal(0))  # "-0" becomes "0"
+    if (q.min is not None and shown < Decimal(repr(q.min))) or (
+        q.max is not None and shown > Decimal(repr(q.max))
+    ):
+        shown = exact  # no number with that many decimals fits between the bounds
+    return f"{shown:f}"
 
 
 def answer_hint(question: Question) -> str:

@@ -26,6 +26,8 @@ from storage.email import (
     find_email_thread,
     outgoing_email,
     remember_email_reply,
+    reply_statement,
+    reply_thread,
     set_email_failing,
 )
 from storage.grantees import find_grantees_by_email, list_grantees, upsert_grantees
@@ -70,6 +72,7 @@ from storage.slack_links import (
     grantees_for_slack_user,
     link_slack_user,
     open_checkins_brief,
+    open_checkins_routed,
     programmes_for_slack_user,
     question_message,
     set_missing_timezone,
@@ -117,6 +120,7 @@ __all__ = [
     "open_checkins_brief",
     "open_checkins_for_email",
     "open_checkins_for_slack_user",
+    "open_checkins_routed",
     "open_round",
     "outbound_counts",
     "outgoing_email",
@@ -127,6 +131,8 @@ __all__ = [
     "question_message",
     "record_inbound",
     "remember_email_reply",
+    "reply_statement",
+    "reply_thread",
     "round_events",
     "round_status",
     "rounds_past",

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise.queryset import QuerySet
 
-from storage import mapping
+from storage import mapping, plans, sql
 from storage import models as m
 from storage.db import NotFound
 from storage.grantees import normalise_email
-from storage.records import AnswerChange, CheckIn, CheckInContext, StoredAnswer
+from storage.plans import Statement
+from storage.records import (
+    AnswerChange,
+    CheckIn,
+    CheckInContext,
+    ContactSpec,
+    Grantee,
+    Programme,
+    Round,
+    StoredAnswer,
+)
 
 _RELATED = ("grantee", "round", "round__programme", "round__programme__funder")
 
@@ -47,11 +59,98 @@ async def open_checkins_for_slack_user(slack_user_id: str) -> list[CheckInContex
     return await _contexts(_open().filter(grantee__slack_user_id=slack_user_id))
 
 
+_CONTEXT_SQL = """
+SELECT c.id AS c_id, c.round_id AS c_round_id, c.grantee_id AS c_grantee_id,
+       c.status AS c_status, c.state AS c_state, c.version AS c_version,
+       c.started_at AS c_started_at, c.completed_at AS c_completed_at,
+       c.updated_at AS c_updated_at,
+       g.programme_id AS g_programme_id, g.name AS g_name, g.organisation AS g_organisation,
+       g.email AS g_email, g.slack_user_id AS g_slack_user_id, g.timezone AS g_timezone,
+       g.activity_type AS g_activity_type, g.local_authority AS g_local_authority,
+       g.active AS g_active, g.away_until AS g_away_until, g.email_failing AS g_email_failing,
+       r.period AS r_period, r.opened_at AS r_opened_at, r.due_at AS r_due_at,
+       r.closes_at AS r_closes_at, r.closed_at AS r_closed_at,
+       p.slug AS p_slug, p.name AS p_name, p.framework_id AS p_framework_id,
+       p.framework_version AS p_framework_version, p.framework_toml AS p_framework_toml,
+       p.contacts AS p_contacts, p.activity_types AS p_activity_types,
+       p.schedule AS p_schedule, p.digest_slack_channel AS p_digest_slack_channel,
+       f.slug AS f_slug, f.name AS f_name
+FROM checkin c
+JOIN grantee g ON g.id = c.grantee_id
+JOIN round r ON r.id = c.round_id
+JOIN programme p ON p.id = r.programme_id
+JOIN funder f ON f.id = p.funder_id
+WHERE c.id = ?
+"""
+
+
 async def load_checkin_context(checkin_id: int) -> CheckInContext:
-    row = await m.CheckIn.filter(id=checkin_id).select_related(*_RELATED).first()
+    """The check-in with its grantee, round and programme, in one statement."""
+    row = plans.first(await plans.query(_CONTEXT_SQL, [checkin_id]))
     if row is None:
         raise NotFound(f"no check-in with id {checkin_id}")
-    return await _context(row)
+    return context_of(row)
+
+
+def context_statement(checkin_id: int) -> Statement:
+    """The statement load_checkin_context runs, for plans that read a context on the way."""
+    return Statement(_CONTEXT_SQL, [checkin_id])
+
+
+def context_of(row: dict[str, Any]) -> CheckInContext:
+    checkin = CheckIn(
+        id=int(row["c_id"]),
+        round_id=int(row["c_round_id"]),
+        grantee_id=int(row["c_grantee_id"]),
+        status=str(row["c_status"]),
+        state=dict(sql.decoded(row["c_state"]) or {}),
+        version=int(row["c_version"]),
+        started_at=sql.moment(row["c_started_at"]),
+        completed_at=sql.moment(row["c_completed_at"]),
+        updated_at=sql.required_moment(row["c_updated_at"]),
+    )
+    grantee = Grantee(
+        id=checkin.grantee_id,
+        programme_id=int(row["g_programme_id"]),
+        name=str(row["g_name"]),
+        organisation=str(row["g_organisation"]),
+        email=str(row["g_email"]),
+        slack_user_id=row["g_slack_user_id"],
+        timezone=str(row["g_timezone"]),
+        activity_type=str(row["g_activity_type"]),
+        local_authority=str(row["g_local_authority"]),
+        active=bool(row["g_active"]),
+        away_until=sql.day(row["g_away_until"]),
+        email_failing=bool(row["g_email_failing"]),
+    )
+    rnd = Round(
+        id=checkin.round_id,
+        programme_id=grantee.programme_id,
+        period=str(row["r_period"]),
+        opened_at=sql.required_moment(row["r_opened_at"]),
+        due_at=sql.moment(row["r_due_at"]),
+        closes_at=sql.moment(row["r_closes_at"]),
+        closed_at=sql.moment(row["r_closed_at"]),
+    )
+    contacts = tuple(
+        ContactSpec(c["name"], c.get("email"), c.get("slack_user_id"))
+        for c in sql.decoded(row["p_contacts"]) or []
+    )
+    programme = Programme(
+        id=grantee.programme_id,
+        slug=str(row["p_slug"]),
+        name=str(row["p_name"]),
+        funder_slug=str(row["f_slug"]),
+        funder_name=str(row["f_name"]),
+        framework_id=str(row["p_framework_id"]),
+        framework_version=int(row["p_framework_version"]),
+        framework_toml=str(row["p_framework_toml"]),
+        contacts=contacts,
+        activity_types=tuple(sql.decoded(row["p_activity_types"]) or ()),
+        schedule=dict(sql.decoded(row["p_schedule"]) or {}),
+        digest_slack_channel=row["p_digest_slack_channel"],
+    )
+    return CheckInContext(checkin=checkin, grantee=grantee, round=rnd, programme=programme)
 
 
 async def get_checkin(checkin_id: int) -> CheckIn:

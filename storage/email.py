@@ -5,10 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from storage import models as m
-from storage.common import insert_once, utc
+from storage import plans, sql
+from storage.checkins import context_of, context_statement
+from storage.common import utc
 from storage.db import NotFound
+from storage.plans import Plan, Statement
+from storage.records import CheckInContext
 
 OUT, IN = "out", "in"
 
@@ -30,22 +35,41 @@ class OutgoingEmail:
     references: tuple[str, ...]  # earlier Message-IDs of the thread, oldest first
 
 
-def _thread(row: m.EmailThread) -> EmailThread:
-    return EmailThread(id=row.id, checkin_id=row.checkin_id, token=row.token)
-
-
 async def email_thread(
     checkin_id: int, *, now: datetime, new_token: Callable[[], str]
 ) -> EmailThread:
     """The check-in's thread, created with a fresh token the first time it is asked for."""
-    row = await m.EmailThread.get_or_none(checkin_id=checkin_id)
-    if row is None:
+    return await plans.run(_email_thread(checkin_id, utc(now), new_token))
+
+
+def _email_thread(
+    checkin_id: int, now: datetime, new_token: Callable[[], str]
+) -> Plan[EmailThread]:
+    found = plans.first((yield Statement(_THREAD_BY_CHECKIN, [checkin_id])))
+    if found is None:
         # two first sends at once: the unique check-in column lets one insert win
-        await insert_once(
-            m.EmailThread, checkin_id=checkin_id, token=new_token(), created_at=utc(now)
-        )
-        row = await m.EmailThread.get(checkin_id=checkin_id)
-    return _thread(row)
+        yield Statement(_NEW_THREAD, [checkin_id, new_token(), now])
+        found = plans.first((yield Statement(_THREAD_BY_CHECKIN, [checkin_id])))
+        if found is None:
+            raise NotFound(f"no check-in with id {checkin_id}")
+    return _thread_of(found)
+
+
+_THREAD_BY_CHECKIN = "SELECT id, checkin_id, token FROM email_thread WHERE checkin_id = ?"
+_NEW_THREAD = (
+    "INSERT INTO email_thread (checkin_id, token, created_at) VALUES (?, ?, ?) "
+    "ON CONFLICT DO NOTHING"
+)
+_NEW_MESSAGE = (
+    "INSERT INTO email_thread_message (thread_id, message_id, outbound_id, direction, "
+    "created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
+
+
+def _thread_of(row: dict[str, Any]) -> EmailThread:
+    return EmailThread(
+        id=int(row["id"]), checkin_id=int(row["checkin_id"]), token=str(row["token"])
+    )
 
 
 async def outgoing_email(
@@ -59,65 +83,126 @@ async def outgoing_email(
 
     None when the row belongs to no check-in (a funder digest, a notice to a contact).
     """
-    outbound = await m.OutboundMessage.get_or_none(id=outbound_id)
-    if outbound is None:
-        raise NotFound(f"no outbound message with id {outbound_id}")
-    if outbound.checkin_id is None:
-        return None
-    thread = await email_thread(outbound.checkin_id, now=now, new_token=new_token)
-    mine = await m.EmailThreadMessage.get_or_none(outbound_id=outbound_id)
-    if mine is None:
-        await insert_once(
-            m.EmailThreadMessage,
-            thread_id=thread.id,
-            message_id=new_message_id(),
-            outbound_id=outbound_id,
-            direction=OUT,
-            created_at=utc(now),
+    return await plans.run(_outgoing(outbound_id, utc(now), new_token, new_message_id))
+
+
+def _outgoing(
+    outbound_id: int,
+    now: datetime,
+    new_token: Callable[[], str],
+    new_message_id: Callable[[], str],
+) -> Plan[OutgoingEmail | None]:
+    found = plans.first(
+        (
+            yield Statement(
+                "SELECT o.checkin_id, t.id, t.token FROM outbound_message o "
+                "LEFT JOIN email_thread t ON t.checkin_id = o.checkin_id WHERE o.id = ?",
+                [outbound_id],
+            )
         )
-        mine = await m.EmailThreadMessage.get(outbound_id=outbound_id)
-    earlier = (
-        await m.EmailThreadMessage.filter(thread_id=thread.id, id__lt=mine.id)
-        .order_by("id")
-        .values_list("message_id", flat=True)
     )
-    return OutgoingEmail(
-        checkin_id=thread.checkin_id,
-        token=thread.token,
-        message_id=mine.message_id,
-        references=tuple(str(i) for i in earlier),
-    )
+    if found is None:
+        raise NotFound(f"no outbound message with id {outbound_id}")
+    if found["checkin_id"] is None:
+        return None
+    checkin_id = int(found["checkin_id"])
+    if found["id"] is None:
+        # two first sends at once: the unique check-in column lets one insert win
+        yield Statement(_NEW_THREAD, [checkin_id, new_token(), now])
+        found = plans.first((yield Statement(_THREAD_BY_CHECKIN, [checkin_id])))
+        assert found is not None  # inserted just above, in this transaction
+    thread = _thread_of({**found, "checkin_id": checkin_id})
+    # a retried send finds its Message-ID already there and keeps it (outbound_id is unique)
+    yield Statement(_NEW_MESSAGE, [thread.id, new_message_id(), outbound_id, OUT, now])
+    earlier: list[str] = []
+    for row in (
+        yield Statement(
+            "SELECT message_id, outbound_id FROM email_thread_message WHERE thread_id = ? "
+            "ORDER BY id",
+            [thread.id],
+        )
+    ):
+        if row["outbound_id"] == outbound_id:
+            return OutgoingEmail(
+                checkin_id=thread.checkin_id,
+                token=thread.token,
+                message_id=str(row["message_id"]),
+                references=tuple(earlier),
+            )
+        earlier.append(str(row["message_id"]))
+    raise NotFound(f"no Message-ID was stored for outbound message {outbound_id}")
 
 
 async def find_email_thread(
     *, token: str | None = None, message_ids: Sequence[str] = ()
 ) -> EmailThread | None:
     """The thread named by a reply token, else by any of our Message-IDs a reply refers to."""
+    return await plans.run(_find_thread(token, message_ids), atomic=False)
+
+
+async def reply_thread(
+    *, token: str | None, message_ids: Sequence[str]
+) -> tuple[EmailThread, CheckInContext] | None:
+    """The thread a reply belongs to, with its check-in's context, read in one go."""
+    return await plans.run(_reply_thread(token, message_ids), atomic=False)
+
+
+def _reply_thread(
+    token: str | None, message_ids: Sequence[str]
+) -> Plan[tuple[EmailThread, CheckInContext] | None]:
+    thread = yield from _find_thread(token, message_ids)
+    if thread is None:
+        return None
+    row = plans.first((yield context_statement(thread.checkin_id)))
+    if row is None:
+        raise NotFound(f"no check-in with id {thread.checkin_id}")
+    return thread, context_of(row)
+
+
+def _find_thread(token: str | None, message_ids: Sequence[str]) -> Plan[EmailThread | None]:
     if token:
-        row = await m.EmailThread.get_or_none(token=token.lower())
-        if row is not None:
-            return _thread(row)
-    if message_ids:
-        found = (
-            await m.EmailThreadMessage.filter(message_id__in=list(message_ids), direction=OUT)
-            .order_by("-id")
-            .first()
+        found = plans.first(
+            (
+                yield Statement(
+                    "SELECT id, checkin_id, token FROM email_thread WHERE token = ?",
+                    [token.lower()],
+                )
+            )
         )
         if found is not None:
-            return _thread(await m.EmailThread.get(id=found.thread_id))
+            return _thread_of(found)
+    if message_ids:
+        ids = list(message_ids)
+        found = plans.first(
+            (
+                yield Statement(
+                    "SELECT t.id, t.checkin_id, t.token FROM email_thread_message m "
+                    "JOIN email_thread t ON t.id = m.thread_id "
+                    f"WHERE m.message_id IN ({sql.placeholders(len(ids))}) AND m.direction = ? "
+                    "ORDER BY m.id DESC LIMIT 1",
+                    [*ids, OUT],
+                )
+            )
+        )
+        if found is not None:
+            return _thread_of(found)
     return None
 
 
+def reply_statement(thread_id: int, message_id: str, *, now: datetime) -> Statement:
+    """Keep a grantee's Message-ID so our next email refers to it too (once, however delivered).
+
+    A statement, so that it is stored with the step the reply makes (save_step's `also`).
+    """
+    return Statement(_NEW_MESSAGE, [thread_id, message_id, None, IN, utc(now)])
+
+
 async def remember_email_reply(thread_id: int, message_id: str, *, now: datetime) -> None:
-    """Keep a grantee's Message-ID so our next email refers to it too (once, however delivered)."""
-    await insert_once(
-        m.EmailThreadMessage,
-        thread_id=thread_id,
-        message_id=message_id,
-        outbound_id=None,
-        direction=IN,
-        created_at=utc(now),
-    )
+    await plans.run(_one(reply_statement(thread_id, message_id, now=now)), atomic=False)
+
+
+def _one(statement: Statement) -> Plan[None]:
+    yield statement
 
 
 async def set_email_failing(grantee_id: int, failing: bool) -> None:

@@ -9,7 +9,7 @@ from tortoise.expressions import F, Q
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from storage import mapping
+from storage import mapping, plans
 from storage import models as m
 from storage.common import as_json, insert_once, utc, utc_or_none
 from storage.db import NotFound
@@ -139,29 +139,34 @@ async def outbound_counts(*, channel: str | None = None) -> dict[str, int]:
 async def mark_outbound_sent(
     message_id: int, *, now: datetime, external_id: str | None = None
 ) -> None:
-    updated = await m.OutboundMessage.filter(id=message_id).update(
-        status=SENT,
-        sent_at=utc(now),
-        external_id=external_id,
-        next_attempt_at=None,
-        attempts=F("attempts") + 1,
+    changed = await plans.query(
+        "UPDATE outbound_message SET status = ?, sent_at = ?, external_id = ?, "
+        "next_attempt_at = NULL, attempts = attempts + 1 WHERE id = ? RETURNING id",
+        [SENT, utc(now), external_id, message_id],
     )
-    if not updated:
+    if not changed:
         raise NotFound(f"no outbound message with id {message_id}")
 
 
 async def mark_outbound_failed(
-    message_id: int, *, now: datetime, error: str, retry_at: datetime | None
+    message_id: int,
+    *,
+    now: datetime,
+    error: str,
+    retry_at: datetime | None,
+    count_attempt: bool = True,
 ) -> None:
     """A failed send: retry at `retry_at`, or give up for good when it is None.
 
+    `count_attempt=False` for a message that was never tried (its channel was paused, or a
+    rate limit said when to come back), so that waiting never uses up its attempts.
     `now` is accepted for symmetry with the other writes; the row keeps no failure time.
     """
     updated = await m.OutboundMessage.filter(id=message_id).update(
         status=PENDING if retry_at is not None else FAILED,
         next_attempt_at=utc_or_none(retry_at),
         last_error=error,
-        attempts=F("attempts") + 1,
+        attempts=F("attempts") + (1 if count_attempt else 0),
     )
     if not updated:
         raise NotFound(f"no outbound message with id {message_id}")

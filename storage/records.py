@@ -186,8 +186,9 @@ class StepOutcome(enum.StrEnum):
 @dataclass(frozen=True)
 class StepResult:
     outcome: StepOutcome
-    checkin: CheckIn  # the stored check-in after the attempt (fresh from the database)
+    checkin: CheckIn  # the stored check-in after the attempt
     outbound_ids: tuple[int, ...] = ()
+    claimed: tuple[OutboundMessage, ...] = ()  # the new outbound rows, claimed for the caller
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from tortoise.expressions import Q
 
-from storage import mapping
+from storage import mapping, plans
 from storage import models as m
-from storage.checkins import _contexts
+from storage.checkins import _contexts, context_of, context_statement
 from storage.grantees import normalise_email
+from storage.plans import Plan, Statement
 from storage.records import CheckInContext, Grantee, Programme
 
 # how far back to look for the message that asked a question (a check-in has a few dozen)
@@ -27,24 +29,47 @@ class OpenCheckIn:
     timezone: str
 
 
+_BRIEF = """
+SELECT c.id, c.status, r.period, p.name AS programme_name, g.timezone
+FROM checkin c
+JOIN grantee g ON g.id = c.grantee_id
+JOIN round r ON r.id = c.round_id
+JOIN programme p ON p.id = r.programme_id
+WHERE g.slack_user_id = ? AND g.active = ? AND r.closed_at IS NULL
+ORDER BY c.updated_at DESC, c.id DESC
+"""
+
+
 async def open_checkins_brief(slack_user_id: str) -> list[OpenCheckIn]:
     """The user's check-ins in rounds not yet closed, most recently updated first."""
-    rows = (
-        await m.CheckIn.filter(
-            round__closed_at__isnull=True,
-            grantee__active=True,
-            grantee__slack_user_id=slack_user_id,
-        )
-        .order_by("-updated_at", "-id")
-        .values("id", "status", "round__period", "round__programme__name", "grantee__timezone")
-    )
+    return _briefs(await plans.query(_BRIEF, [slack_user_id, True]))
+
+
+async def open_checkins_routed(
+    slack_user_id: str, choose: Callable[[Sequence[OpenCheckIn]], OpenCheckIn]
+) -> tuple[list[OpenCheckIn], CheckInContext | None]:
+    """As open_checkins_brief, with the context of the one `choose` picks, in one go."""
+    return await plans.run(_routed(slack_user_id, choose), atomic=False)
+
+
+def _routed(
+    slack_user_id: str, choose: Callable[[Sequence[OpenCheckIn]], OpenCheckIn]
+) -> Plan[tuple[list[OpenCheckIn], CheckInContext | None]]:
+    briefs = _briefs((yield Statement(_BRIEF, [slack_user_id, True])))
+    if not briefs:
+        return briefs, None
+    found = plans.first((yield context_statement(choose(briefs).checkin_id)))
+    return briefs, context_of(found) if found is not None else None
+
+
+def _briefs(rows: plans.Rows) -> list[OpenCheckIn]:
     return [
         OpenCheckIn(
             int(row["id"]),
             str(row["status"]),
-            str(row["round__programme__name"]),
-            str(row["round__period"]),
-            str(row["grantee__timezone"] or ""),
+            str(row["programme_name"]),
+            str(row["period"]),
+            str(row["timezone"] or ""),
         )
         for row in rows
     ]

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from tortoise.transactions import in_transaction
-
-from storage import models as m
+from storage import plans, sql
 from storage.checkins import get_checkin
-from storage.common import as_json, as_json_or_none, insert_once, utc
+from storage.common import utc
 from storage.db import NotFound
-from storage.messages import insert_outbound
+from storage.messages import PENDING, SENDING
+from storage.plans import Plan, Statement
 from storage.records import (
     AnswerWrite,
+    CheckIn,
     CheckInStatus,
     InboundKey,
+    OutboundMessage,
     OutboundWrite,
     StepOutcome,
     StepResult,
@@ -31,6 +33,49 @@ class _Abandon(Exception):
         self.outcome = outcome
 
 
+# Compare-and-swap: the row changes only if nobody saved a step since it was read. Every
+# expression on the right reads the row as it was before this UPDATE.
+_SWAP = """
+UPDATE checkin SET
+  state = ?, status = ?, version = ?, updated_at = ?,
+  started_at = CASE WHEN started_at IS NULL AND ? <> ? THEN ? ELSE started_at END,
+  completed_at = CASE WHEN ? = ? AND status <> ? THEN ? ELSE completed_at END
+WHERE id = ? AND version = ?
+RETURNING round_id, grantee_id, started_at, completed_at
+"""
+_INBOUND = """
+INSERT INTO inbound_message (channel, external_id, checkin_id, outcome, detail, received_at)
+VALUES (?, ?, ?, 'handled', '', ?)
+ON CONFLICT (channel, external_id) DO NOTHING
+RETURNING id
+"""
+_OUTBOUND = """
+INSERT INTO outbound_message
+  (idempotency_key, channel, recipient, checkin_id, payload, status, attempts,
+   next_attempt_at, created_at)
+VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)
+ON CONFLICT (idempotency_key) DO NOTHING
+RETURNING id
+"""
+_ANSWER_INSERT = """
+INSERT INTO answer
+  (checkin_id, question_id, question_version, value, raw_text, channel, skipped, answered_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+RETURNING id
+"""
+_ANSWER_UPDATE = """
+UPDATE answer SET question_version = ?, value = ?, raw_text = ?, channel = ?, skipped = ?,
+  answered_at = ?
+WHERE id = ?
+"""
+_AUDIT = """
+INSERT INTO answer_change
+  (checkin_id, question_id, question_version, old_value, new_value, old_skipped, new_skipped,
+   raw_text, channel, actor, changed_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+
 async def save_step(
     checkin_id: int,
     *,
@@ -43,98 +88,228 @@ async def save_step(
     now: datetime,
     inbound: InboundKey | None = None,
     outbound: Sequence[OutboundWrite] = (),
+    claim_for: timedelta | None = None,
+    also: Sequence[Statement] = (),
 ) -> StepResult:
     """Store a step if the check-in is still at `expected_version`, all or nothing.
 
     DUPLICATE: `inbound` was handled before. CONFLICT: the check-in moved on since it was
     read. In both cases nothing at all is stored, so a retry of the message can still be
-    handled. The returned check-in is read again after the transaction.
+    handled. With `claim_for`, the new outbound rows are stored already claimed for sending
+    by the caller for that long (as `claim_outbound` would), and returned in `claimed`.
+    `also`: statements another storage module made (see `reply_statement`), stored with the
+    step and only with it.
     """
-    now = utc(now)
-    state_json = as_json(state)
+    step = _Step(
+        checkin_id,
+        expected_version,
+        dict(state),
+        status,
+        answers,
+        channel,
+        actor,
+        utc(now),
+        inbound,
+        outbound,
+        claim_for,
+        also,
+    )
     try:
-        async with in_transaction():
-            current = await m.CheckIn.get_or_none(id=checkin_id)
-            if current is None:
-                raise NotFound(f"no check-in with id {checkin_id}")
-            if inbound is not None:
-                # before the version check: a redelivery is reported as such, not as a conflict
-                seen = await insert_once(
-                    m.InboundMessage,
-                    channel=inbound.channel,
-                    external_id=inbound.external_id,
-                    checkin_id=checkin_id,
-                    outcome="handled",
-                    detail="",
-                    received_at=now,
-                )
-                if seen is None:
-                    raise _Abandon(StepOutcome.DUPLICATE)
-            if current.version != expected_version:
-                raise _Abandon(StepOutcome.CONFLICT)
-            # Compare-and-swap. If another writer commits between the read above and this
-            # update, the version no longer matches and no row changes (PostgreSQL re-checks
-            # the WHERE after waiting for the other writer's row lock).
-            swapped = await m.CheckIn.filter(id=checkin_id, version=expected_version).update(
-                state=state_json,
-                status=status,
-                version=expected_version + 1,
-                updated_at=now,
-                started_at=_started_at(current, status, now),
-                completed_at=_completed_at(current, status, now),
-            )
-            if swapped != 1:
-                raise _Abandon(StepOutcome.CONFLICT)
-            for write in answers:
-                await _write_answer(checkin_id, write, channel=channel, actor=actor, now=now)
-            outbound_ids = await insert_outbound(outbound, checkin_id=checkin_id, now=now)
+        return await plans.run(step.plan())
     except _Abandon as abandoned:
         return StepResult(abandoned.outcome, await get_checkin(checkin_id))
-    return StepResult(StepOutcome.SAVED, await get_checkin(checkin_id), tuple(outbound_ids))
 
 
-def _started_at(current: m.CheckIn, status: str, now: datetime) -> datetime | None:
-    if current.started_at is None and status != CheckInStatus.NOT_STARTED:
-        return now
-    return current.started_at
+@dataclass(frozen=True)
+class _Step:
+    checkin_id: int
+    expected_version: int
+    state: dict[str, Any]
+    status: str
+    answers: Sequence[AnswerWrite]
+    channel: str
+    actor: str
+    now: datetime
+    inbound: InboundKey | None
+    outbound: Sequence[OutboundWrite]
+    claim_for: timedelta | None
+    also: Sequence[Statement]
 
+    def plan(self) -> Plan[StepResult]:
+        now, status = self.now, self.status
+        swapped = plans.first(
+            (
+                yield Statement(
+                    _SWAP,
+                    [
+                        sql.encoded(self.state),
+                        status,
+                        self.expected_version + 1,
+                        now,
+                        status,
+                        CheckInStatus.NOT_STARTED.value,
+                        now,
+                        status,
+                        CheckInStatus.COMPLETED.value,
+                        CheckInStatus.COMPLETED.value,
+                        now,
+                        self.checkin_id,
+                        self.expected_version,
+                    ],
+                )
+            )
+        )
+        if swapped is None:
+            if not (yield Statement("SELECT id FROM checkin WHERE id = ?", [self.checkin_id])):
+                raise NotFound(f"no check-in with id {self.checkin_id}")
+            # a redelivery is reported as such, not as a conflict
+            if self.inbound is not None and (yield self._seen(self.inbound)):
+                raise _Abandon(StepOutcome.DUPLICATE)
+            raise _Abandon(StepOutcome.CONFLICT)
+        if self.inbound is not None:
+            inbound = self.inbound
+            fresh = yield Statement(
+                _INBOUND, [inbound.channel, inbound.external_id, self.checkin_id, now]
+            )
+            if not fresh:  # handled before: the swap above is rolled back with it
+                raise _Abandon(StepOutcome.DUPLICATE)
+        yield from self._write_answers()
+        for statement in self.also:
+            _ = yield statement  # a plain loop: `yield from` a list cannot take the rows sent
+        claimed = yield from self._queue()
+        saved = CheckIn(
+            id=self.checkin_id,
+            round_id=int(swapped["round_id"]),
+            grantee_id=int(swapped["grantee_id"]),
+            status=status,
+            state=self.state,
+            version=self.expected_version + 1,
+            started_at=sql.moment(swapped["started_at"]),
+            completed_at=sql.moment(swapped["completed_at"]),
+            updated_at=now,
+        )
+        ids = tuple(message.id for message in claimed)
+        return StepResult(StepOutcome.SAVED, saved, ids, tuple(claimed) if self.claim_for else ())
 
-def _completed_at(current: m.CheckIn, status: str, now: datetime) -> datetime | None:
-    # the time it was (last) completed: kept while it stays completed, and while it is
-    # reopened for edits, then moved on when it is completed again
-    if status == CheckInStatus.COMPLETED and current.status != CheckInStatus.COMPLETED:
-        return now
-    return current.completed_at
+    @staticmethod
+    def _seen(inbound: InboundKey) -> Statement:
+        return Statement(
+            "SELECT id FROM inbound_message WHERE channel = ? AND external_id = ?",
+            [inbound.channel, inbound.external_id],
+        )
 
+    def _queue(self) -> Plan[list[OutboundMessage]]:
+        """Insert the step's messages (an idempotency key seen before is skipped)."""
+        status = SENDING if self.claim_for is not None else PENDING
+        lease_end = self.now + self.claim_for if self.claim_for is not None else None
+        queued: list[OutboundMessage] = []
+        for write in self.outbound:
+            payload = dict(write.payload)
+            row = plans.first(
+                (
+                    yield Statement(
+                        _OUTBOUND,
+                        [
+                            write.idempotency_key,
+                            write.channel,
+                            write.recipient,
+                            self.checkin_id,
+                            sql.encoded(payload),
+                            status,
+                            lease_end,
+                            self.now,
+                        ],
+                    )
+                )
+            )
+            if row is not None:
+                queued.append(
+                    OutboundMessage(
+                        id=int(row["id"]),
+                        idempotency_key=write.idempotency_key,
+                        channel=write.channel,
+                        recipient=write.recipient,
+                        payload=payload,
+                        status=status,
+                        attempts=0,
+                        created_at=self.now,
+                        sent_at=None,
+                        last_error=None,
+                    )
+                )
+        return queued
 
-async def _write_answer(
-    checkin_id: int, write: AnswerWrite, *, channel: str, actor: str, now: datetime
-) -> None:
-    """Upsert the answer and append its audit record (old value None when it is new)."""
-    # no race on the upsert: the compare-and-swap admits one writer per check-in at a time
-    values: dict[str, Any] = {
-        "question_version": write.question_version,
-        "value": as_json_or_none(write.value),
-        "raw_text": write.raw_text,
-        "channel": channel,
-        "skipped": write.skipped,
-        "answered_at": now,
-    }
-    old = await m.Answer.get_or_none(checkin_id=checkin_id, question_id=write.question_id)
-    if old is None:
-        await m.Answer.create(checkin_id=checkin_id, question_id=write.question_id, **values)
-    else:
-        await m.Answer.filter(id=old.id).update(**values)
-    await m.AnswerChange.create(
-        checkin_id=checkin_id,
-        question_id=write.question_id,
-        question_version=write.question_version,
-        old_value=None if old is None else as_json_or_none(old.value),
-        new_value=as_json_or_none(write.value),
-        old_skipped=None if old is None else bool(old.skipped),
-        new_skipped=write.skipped,
-        raw_text=write.raw_text,
-        channel=channel,
-        actor=actor,
-        changed_at=now,
-    )
+    def _write_answers(self) -> Plan[None]:
+        """Upsert each answer and append its audit record (old value None when it is new)."""
+        if not self.answers:
+            return
+        # no race on the upsert: the compare-and-swap admits one writer per check-in at a time
+        ids = [write.question_id for write in self.answers]
+        existing = {
+            str(row["question_id"]): row
+            for row in (
+                yield Statement(
+                    "SELECT id, question_id, value, skipped FROM answer "
+                    f"WHERE checkin_id = ? AND question_id IN ({sql.placeholders(len(ids))})",
+                    [self.checkin_id, *ids],
+                )
+            )
+        }
+        for write in self.answers:
+            value = sql.encoded_or_none(write.value)
+            old = existing.get(write.question_id)
+            if old is None:
+                inserted = yield Statement(
+                    _ANSWER_INSERT,
+                    [
+                        self.checkin_id,
+                        write.question_id,
+                        write.question_version,
+                        value,
+                        write.raw_text,
+                        self.channel,
+                        write.skipped,
+                        self.now,
+                    ],
+                )
+                answer_id = inserted[0]["id"]
+            else:
+                yield Statement(
+                    _ANSWER_UPDATE,
+                    [
+                        write.question_version,
+                        value,
+                        write.raw_text,
+                        self.channel,
+                        write.skipped,
+                        self.now,
+                        old["id"],
+                    ],
+                )
+                answer_id = old["id"]
+            old_value = None if old is None else old["value"]
+            if isinstance(old_value, bytes):
+                old_value = old_value.decode()
+            yield Statement(
+                _AUDIT,
+                [
+                    self.checkin_id,
+                    write.question_id,
+                    write.question_version,
+                    old_value,  # the stored JSON text, copied as it is
+                    value,
+                    None if old is None else bool(old["skipped"]),
+                    write.skipped,
+                    write.raw_text,
+                    self.channel,
+                    self.actor,
+                    self.now,
+                ],
+            )
+            # one message may answer a question twice ("1: 12 ... 1: 15"): the second write
+            # updates the first and records it as the old value
+            existing[write.question_id] = {
+                "id": answer_id,
+                "value": value,
+                "skipped": write.skipped,
+            }

@@ -22,6 +22,7 @@ import storage
 from bot.channels.base import Delivery, PermanentFailure
 from bot.channels.email_parsing import BOUNCE_PREFIX, REPLY_PREFIX
 from bot.channels.email_relay import RelayClient
+from bot.channels.email_relay_pool import RelayPool
 from bot.channels.email_render import EmailRenderer
 from bot.channels.email_steps import start_step, with_section
 from bot.clock import Clock, utc_now
@@ -67,15 +68,19 @@ class EmailChannel:
         self.renderer = EmailRenderer(renderer or Renderer())
         self.clock = clock
         password = settings.email.smtp_password
+        relay = self.relay
         self._relay_client = (
-            RelayClient(
-                self.relay,
-                username=settings.email.smtp_username,
-                password=password.get_secret_value() if password else None,
-                starttls=settings.email.smtp_starttls,
-                local_hostname=settings.email.reply_domain,
+            RelayPool(
+                lambda: RelayClient(
+                    relay,
+                    username=settings.email.smtp_username,
+                    password=password.get_secret_value() if password else None,
+                    starttls=settings.email.smtp_starttls,
+                    local_hostname=settings.email.reply_domain,
+                ),
+                size=settings.email.relay_connections,
             )
-            if isinstance(self.relay, SmtpRelay)
+            if isinstance(relay, SmtpRelay)
             else None
         )
 

@@ -37,7 +37,8 @@ from bot.dispatcher import Dispatcher, StepReport
 from bot.settings import EmailSettings, SettingsError
 from conversations.framework import Framework
 from conversations.state import EngineOptions, SessionState, Transition
-from storage.records import InboundKey
+from storage.plans import Statement
+from storage.records import CheckInContext, InboundKey
 
 log = logging.getLogger(__name__)
 CHANNEL = "email"
@@ -161,38 +162,51 @@ class EmailInbound:
             ids = dsn.original_ids if dsn else ()
             return await self._bounced(key, bounce_token, ids, dsn is None or dsn.permanent)
         token = next((t for t in tokens if t), None)
-        thread = await storage.find_email_thread(token=token, message_ids=referenced_ids(message))
-        checkin_id = thread.checkin_id if thread else None
+        refs = referenced_ids(message)
         reason = automated(message, mail_from)
         if reason is not None:
+            thread = await storage.find_email_thread(token=token, message_ids=refs)
             log.info("automated email %s not answered: %s", key.external_id, reason)
-            return await self._record(key, "auto_reply", reason, checkin_id)
-        if thread is None:
+            found_id = thread.checkin_id if thread else None
+            return await self._record(key, "auto_reply", reason, found_id)
+        found = await storage.reply_thread(token=token, message_ids=refs)
+        if found is None:
             log.warning("email %s matches no check-in; nothing stored", key.external_id)
             return await self._record(key, "unknown_thread", "", None)
-        context = await storage.load_checkin_context(thread.checkin_id)
-        sender = sender_address(message)
-        if sender != context.grantee.email.lower():
-            log.warning(
-                "email %s for check-in %s came from %s, not the grantee; nothing stored",
-                key.external_id,
-                thread.checkin_id,
-                sender,
-            )
-            return await self._record(key, "sender_mismatch", f"from {sender}", checkin_id)
-        try:
-            read = read_reply(message)
-        except Exception as exc:  # unreadable body parts: recorded, and the grantee can resend
-            log.warning("email %s could not be read: %s", key.external_id, exc)
-            return await self._record(key, "malformed", str(exc), checkin_id)
-        await storage.remember_email_reply(thread.id, key.external_id, now=now)
-        if context.grantee.email_failing:
-            await storage.set_email_failing(context.grantee.id, False)  # it works again
-        report = await self._answer(thread.checkin_id, key, sender, read)
+        thread, context = found
+        checkin_id = thread.checkin_id
+        lock = self._lock(checkin_id)
+        waited = lock.locked()
+        async with lock:
+            if waited:  # another reply to this check-in went first: start from what it saved
+                context = await storage.load_checkin_context(checkin_id)
+            sender = sender_address(message)
+            if sender != context.grantee.email.lower():
+                log.warning(
+                    "email %s for check-in %s came from %s, not the grantee; nothing stored",
+                    key.external_id,
+                    thread.checkin_id,
+                    sender,
+                )
+                return await self._record(key, "sender_mismatch", f"from {sender}", checkin_id)
+            try:
+                read = read_reply(message)
+            except Exception as exc:  # unreadable body parts: recorded, and the grantee can resend
+                log.warning("email %s could not be read: %s", key.external_id, exc)
+                return await self._record(key, "malformed", str(exc), checkin_id)
+            if context.grantee.email_failing:
+                await storage.set_email_failing(context.grantee.id, False)  # it works again
+            remember = storage.reply_statement(thread.id, key.external_id, now=now)
+            report = await self._answer(context, key, sender, read, remember)
         return Received(report.outcome.value, thread.checkin_id, report)
 
     async def _answer(
-        self, checkin_id: int, key: InboundKey, sender: str, read: ReadReply
+        self,
+        context: CheckInContext,
+        key: InboundKey,
+        sender: str,
+        read: ReadReply,
+        remember: Statement,
     ) -> StepReport:
         per_message = self.channel.per_message
         extra = [AttachmentsIgnored(read.attachments)] if read.attachments else []
@@ -201,16 +215,15 @@ class EmailInbound:
             replies = replies_for(fw, state, read)
             return advance_all(fw, state, replies, options, per_message=per_message, extra=extra)
 
-        async with self._lock(checkin_id):
-            context = await storage.load_checkin_context(checkin_id)
-            return await self.dispatcher.step(
-                context,
-                CHANNEL,
-                step,
-                inbound=key,
-                idempotency_key=f"{CHANNEL}:reply:{key.external_id}",
-                actor=f"{CHANNEL}:{sender}",
-            )
+        return await self.dispatcher.step(
+            context,
+            CHANNEL,
+            step,
+            inbound=key,
+            idempotency_key=f"{CHANNEL}:reply:{key.external_id}",
+            actor=f"{CHANNEL}:{sender}",
+            also=(remember,),  # the reply's Message-ID, kept for threading with the step
+        )
 
     async def _bounced(
         self, key: InboundKey, token: str | None, ids: Sequence[str], permanent: bool

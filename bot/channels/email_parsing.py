@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import email
-import email.policy
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from email.message import EmailMessage, Message
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
+from email.message import Message
 from email.utils import getaddresses
 from html.parser import HTMLParser
 
@@ -18,6 +20,8 @@ BOUNCE_PREFIX = "bounces+"
 # languages whose quote headers and signatures mail-parser-reply knows; English is always added
 LANGUAGES = ("en", "fr", "de", "es")
 _MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+# Longer ids are keyed by a digest: stored keys (and "email:reply:<id>") must fit 255 characters.
+_MAX_ID = 200
 # Quote headers mail-parser-reply misses: Spanish with a single space before "escribió" (as
 # Gmail writes it) and Welsh ("Ar ..., ysgrifennodd X:"; Outlook's "Oddi wrth:/Anfonwyd:").
 _EXTRA_QUOTE_HEADER = re.compile(
@@ -112,11 +116,14 @@ def html_to_text(html: str) -> str:
 # ---- addresses and ids ------------------------------------------------------------------------
 
 
-def parse_message(raw: bytes) -> EmailMessage:
-    """The message as an EmailMessage; Python's parser records defects rather than raising."""
-    message = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(message, EmailMessage)
-    return message
+def parse_message(raw: bytes) -> Message:
+    """The message, parsed leniently (defects are recorded rather than raised).
+
+    The classic model: the modern policy parses every header it is asked for into a structured
+    object, which cost more than the rest of reading a reply; the few headers read here are
+    read raw (see raw_headers) or decoded where they are shown.
+    """
+    return email.message_from_bytes(raw)
 
 
 def token_from_address(address: str, reply_domain: str, prefix: str = REPLY_PREFIX) -> str | None:
@@ -141,20 +148,43 @@ def raw_headers(message: Message) -> dict[str, str]:
     """
     headers: dict[str, str] = {}
     for name, value in message.raw_items():
-        headers.setdefault(name.lower(), " ".join(str(value).split()))
+        headers.setdefault(name.lower(), " ".join(_storable(str(value)).split()))
     return headers
+
+
+def _storable(text: str) -> str:
+    """Text a database takes: 8-bit header bytes read as UTF-8 (RFC 6532), NULs dropped.
+
+    The parser keeps undecodable bytes as lone surrogates, which no database driver encodes,
+    and PostgreSQL refuses NUL in text; either would make a reply fail to be recorded.
+    """
+    if not text.isascii():
+        try:
+            data = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a surrogate that stands for no byte: nothing to recover
+            data = text.encode("utf-8", "replace")
+        text = data.decode("utf-8", "replace")
+    return text.replace("\x00", "")
 
 
 def external_id(message: Message, raw: bytes) -> str:
     """The Message-ID, or (some mailers omit it) a digest of the whole message."""
     found = message_ids(raw_headers(message).get("message-id"))
-    return found[0] if found else f"<sha256:{hashlib.sha256(raw).hexdigest()}>"
+    if found and len(found[0]) <= _MAX_ID:
+        return found[0]
+    # no id, or one too long to key on: a digest, the same on every delivery of the message
+    return f"<sha256:{hashlib.sha256(found[0].encode() if found else raw).hexdigest()}>"
 
 
 def sender_address(message: Message) -> str | None:
+    """The one mailbox in From, lower-case; None when there is none, or more than one.
+
+    `grantee@x.org <evil@y.org>` reads as two mailboxes and so as none: mail clients show the
+    first as a display name and deliver to the second, so taking either would be a guess.
+    """
     sender = raw_headers(message).get("from", "")
     addresses = [addr for _, addr in getaddresses([sender]) if "@" in addr]
-    return addresses[0].lower() if addresses else None
+    return addresses[0].lower() if len(addresses) == 1 else None
 
 
 def referenced_ids(message: Message) -> list[str]:
@@ -212,7 +242,7 @@ def _original_ids(part: Message) -> list[str]:
         return [i for inner in payload if isinstance(inner, Message) for i in _header_ids(inner)]
     text = part.get_payload(decode=True)
     if isinstance(text, bytes):
-        return _header_ids(email.message_from_bytes(text, policy=email.policy.default))
+        return _header_ids(email.message_from_bytes(text))
     return []
 
 
@@ -238,7 +268,7 @@ def automated(message: Message, envelope_sender: str) -> str | None:
         return "mailing-list headers"
     if envelope_sender.strip() in ("", "<>") or headers.get("return-path", "").strip() == "<>":
         return "empty return path"
-    if _AUTO_SUBJECT.match(str(message.get("Subject", ""))):
+    if _AUTO_SUBJECT.match(decoded_header(headers.get("subject", ""))):
         return "auto-reply subject"
     return None
 
@@ -246,31 +276,70 @@ def automated(message: Message, envelope_sender: str) -> str | None:
 # ---- bodies -----------------------------------------------------------------------------------
 
 
-def _content(part: Message) -> str:
+def decoded_header(value: str) -> str:
+    """A header's text with RFC 2047 encoded words decoded; left as it is if they are broken."""
+    if "=?" not in value:
+        return value
     try:
-        content = part.get_content()  # type: ignore[attr-defined]
-    except (LookupError, ValueError, AttributeError):  # unknown charset or broken encoding
-        payload = part.get_payload(decode=True)
-        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
-    return content if isinstance(content, str) else ""
+        return str(make_header(decode_header(value)))
+    except (LookupError, UnicodeError, ValueError, HeaderParseError):
+        return value
 
 
-def body_text(message: EmailMessage) -> str:
-    """The reply as plain text: the text/plain part, else the HTML part converted."""
-    part = message.get_body(preferencelist=("plain", "html"))
-    if part is None:
+def _content(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
         return ""
-    text = _content(part)
-    if part.get_content_type() == "text/html":
-        return html_to_text(text)
-    return text.replace("\r\n", "\n")
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        text = payload.decode(charset, "replace")
+    except (LookupError, UnicodeError):  # a charset Python does not know, or not for mail
+        text = payload.decode("utf-8", "replace")
+    # PostgreSQL refuses NUL in text: kept, it would make the whole reply fail to be stored
+    return text.replace("\x00", "")
 
 
-def attachments(message: EmailMessage) -> tuple[str, ...]:
+def _is_attachment(part: Message) -> bool:
+    disposition = str(part.get("Content-Disposition", "")).split(";", 1)[0].strip().lower()
+    return disposition == "attachment"
+
+
+def _body_parts(message: Message) -> Iterator[Message]:
+    """Leaf parts that may be the body: not attachments, not inside attached messages."""
+    if message.is_multipart():
+        for part in message.get_payload() or []:
+            if isinstance(part, Message) and not _is_attachment(part):
+                if part.get_content_maintype() == "message":
+                    continue  # a forwarded or bounced message is not what the grantee wrote
+                yield from _body_parts(part)
+    elif not _is_attachment(message):
+        yield message
+
+
+def body_text(message: Message) -> str:
+    """The reply as plain text: the text/plain part, else the HTML part converted."""
+    plain = html = None
+    for part in _body_parts(message):
+        kind = part.get_content_type()
+        if kind == "text/plain" and plain is None:
+            plain = part
+        elif kind == "text/html" and html is None:
+            html = part
+    if plain is not None:
+        return _content(plain).replace("\r\n", "\n")
+    if html is not None:
+        return html_to_text(_content(html))
+    return ""
+
+
+def attachments(message: Message) -> tuple[str, ...]:
     names = []
     for part in message.walk():
-        if not part.is_multipart() and part.is_attachment():
-            names.append(part.get_filename() or part.get_content_type())
+        if part.is_multipart():
+            continue
+        if _is_attachment(part):
+            filename = part.get_filename()
+            names.append(decoded_header(filename) if filename else part.get_content_type())
     return tuple(names)
 
 
@@ -333,7 +402,7 @@ class ReadReply:
     attachments: tuple[str, ...]
 
 
-def read_reply(message: EmailMessage) -> ReadReply:
+def read_reply(message: Message) -> ReadReply:
     full = body_text(message)
     top = _clean(full)
     numbered = numbered_answers(top)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Mapping, Sequence
@@ -12,12 +13,13 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 import storage
 from bot.channels import slack_blocks
 from bot.channels.base import Delivery, PermanentFailure, TemporaryFailure
+from bot.channels.slack_guard import guarded
 from bot.rendering import ConversationView, Renderer
 from bot.settings import SettingsError, SlackSettings
 from conversations.state import Prompt
@@ -115,6 +117,9 @@ class SlackChannel:
                     blocks=payload["blocks"],
                 )
                 return f"{update['channel']}:{update['ts']}"
+            upload = payload.get("upload")
+            if isinstance(upload, Mapping):
+                return await self.upload(delivery.recipient, upload)
             user = await self.user_for(delivery.recipient)
             # answers recorded in place first: if the post below fails, the whole step is
             # retried, and updating a message twice changes nothing
@@ -132,6 +137,37 @@ class SlackChannel:
             raise delivery_failure(exc) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise TemporaryFailure(f"cannot reach Slack: {exc}") from exc
+
+    async def upload(self, recipient: str, upload: Mapping[str, Any]) -> str:
+        """Share a PNG in the recipient's DM: files.getUploadURLExternal, POST, complete.
+
+        `after` names a message (posted under that `ask`) that must be in the DM first.
+        """
+        user = await self.user_for(recipient)
+        after = upload.get("after")
+        if after and not await self._posted(recipient, user, str(after)):
+            # the text this image belongs to is waiting for a retry; showing the image first
+            # would leave it unexplained, so it waits its turn
+            raise TemporaryFailure(f"waiting for {after} to be posted first")
+        channel = await self.dm_channel(user)
+        try:
+            response = await self.client.files_upload_v2(
+                channel=channel,
+                file=base64.b64decode(str(upload["png"])),
+                filename=str(upload["filename"]),
+                title=str(upload["title"]),
+                alt_txt=upload.get("alt_txt"),
+                initial_comment=upload.get("initial_comment"),
+            )
+        except SlackRequestError as exc:  # the upload URL refused the bytes; nothing was shared
+            raise TemporaryFailure(f"Slack file upload failed: {exc}") from exc
+        shared = response.get("file") or {}
+        return f"{channel}:{shared.get('id', '')}"
+
+    async def _posted(self, recipient: str, user: str, ask: str) -> bool:
+        if (user, ask) in self._asked:
+            return True
+        return await storage.question_message(self.name, recipient, ask) is not None
 
     def _remember(self, user: str, question_id: str, posted: str) -> None:
         self._asked[(user, question_id)] = posted
@@ -265,7 +301,8 @@ class SlackServer:
                 "Slack HTTP mode needs SLACK_SIGNING_SECRET (Basic Information > App "
                 "Credentials); or set SLACK_APP_TOKEN to use Socket Mode instead"
             )
-        self._runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH))
+        secret = self.settings.signing_secret.get_secret_value()
+        self._runner = web.AppRunner(guarded(self.app.web_app(path=EVENTS_PATH), secret))
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
         await site.start()

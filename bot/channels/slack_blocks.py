@@ -36,16 +36,20 @@ def unescape(text: str) -> str:
 
 def message_inbound(body: Mapping[str, Any]) -> InboundMessage | None:
     """A person's direct message, or None for anything else (bots, edits, channel messages)."""
-    event = body.get("event") or {}
+    event = body.get("event")
+    if not isinstance(event, Mapping):
+        return None
     if event.get("type") != "message" or event.get("channel_type") != "im":
         return None
     # edits, deletions, joins and bot posts come with a subtype or a bot_id; none are answers
-    if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+    if event.get("subtype") or event.get("bot_id") or not isinstance(event.get("user"), str):
+        return None
+    text = event.get("text", "")
+    if not isinstance(text, str):  # a file or a call, without words: nothing to read
         return None
     event_id = body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"
-    return InboundMessage(
-        CHANNEL, str(event_id), str(event["user"]), unescape(event.get("text", ""))
-    )
+    # a NUL is never meant, and PostgreSQL refuses it in text: the answer would not be stored
+    return InboundMessage(CHANNEL, str(event_id), event["user"], unescape(text).replace("\0", ""))
 
 
 @dataclass(frozen=True)
@@ -60,22 +64,26 @@ class Click:
 
 def click_inbound(body: Mapping[str, Any]) -> Click | None:
     """The first check-in action of a block_actions payload, or None when it is not ours."""
-    actions = body.get("actions") or []
-    user = (body.get("user") or {}).get("id")
-    ours = [a for a in actions if str(a.get("action_id", "")).startswith(ACTION_PREFIX)]
-    if not ours or not user:
+    actions = body.get("actions")
+    user = _field(body, "user").get("id")
+    ours = [
+        a
+        for a in (actions if isinstance(actions, list) else ())
+        if isinstance(a, Mapping) and str(a.get("action_id", "")).startswith(ACTION_PREFIX)
+    ]
+    if not ours or not isinstance(user, str) or not user:
         return None
     action = ours[0]
-    raw = action.get("value") or (action.get("selected_option") or {}).get("value") or "{}"
+    raw = action.get("value") or _field(action, "selected_option").get("value") or "{}"
     try:
         value = json.loads(raw)
-    except ValueError:
+    except (TypeError, ValueError):  # not text, or not JSON: no button of ours
         return None
     if not isinstance(value, dict) or not isinstance(value.get("t"), str):
         return None
     block_id = str(action.get("block_id", ""))
     round_tag = block_id.split(":")[1] if block_id.count(":") >= 2 else ""
-    container = body.get("container") or {}
+    container = _field(body, "container")
     # interactions are not redelivered by Slack; the action's own time identifies this click
     external_id = f"action:{user}:{action.get('action_ts') or body.get('trigger_id')}"
     question = value.get("q")
@@ -90,9 +98,15 @@ def click_inbound(body: Mapping[str, Any]) -> Click | None:
     return Click(
         message,
         round_tag,
-        container.get("channel_id") or (body.get("channel") or {}).get("id"),
+        container.get("channel_id") or _field(body, "channel").get("id"),
         container.get("message_ts"),
     )
+
+
+def _field(payload: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """An object-valued field of a payload, or {} when it is missing or not an object."""
+    value = payload.get(name)
+    return value if isinstance(value, Mapping) else {}
 
 
 def round_tag(programme_name: str, period: str) -> str:
@@ -282,7 +296,9 @@ def render(prompts: Sequence[Prompt], view: ConversationView, renderer: Renderer
         elif text:
             blocks.append(section(escape(text)))
     # Slack allows 50 blocks a message; a long review is split into fewer, larger sections
-    payload: dict[str, Any] = {"text": "\n\n".join(texts), "blocks": blocks[:50], "ask": asks}
+    # the notification text is mrkdwn too: a grantee's "<!channel>" must not notify anyone
+    text = escape("\n\n".join(texts))
+    payload: dict[str, Any] = {"text": text, "blocks": blocks[:50], "ask": asks}
     if updates:
         payload["updates"] = updates
     return payload
@@ -293,7 +309,9 @@ def answered_update(view: ConversationView, question_id: str, display: str) -> d
     q = view.framework.question(question_id)
     return {
         "ask": question_id,
-        "text": f"Question {view.framework.number_of(question_id)}: {q.prompt} Answer: {display}",
+        "text": escape(
+            f"Question {view.framework.number_of(question_id)}: {q.prompt} Answer: {display}"
+        ),
         "blocks": answered_blocks(view, question_id, display),
     }
 
@@ -317,4 +335,4 @@ def replacing(channel_id: str, ts: str, payload: Mapping[str, Any]) -> dict[str,
 
 def notice_payload(text: str) -> dict[str, Any]:
     """A plain message (unknown user, closed round) that is not part of a check-in step."""
-    return {"text": text, "blocks": [section(escape(text))], "ask": None}
+    return {"text": escape(text), "blocks": [section(escape(text))], "ask": None}

@@ -21,6 +21,7 @@ from bot.rendering import Renderer
 from bot.settings import SlackSettings
 from conversations import engine
 from conversations.state import Completed, SessionState
+from storage.db import retry_on_disconnect
 from storage.records import OutboundWrite
 from storage.slack_links import OpenCheckIn
 
@@ -109,12 +110,17 @@ class SlackBot:
         message = slack_blocks.message_inbound(body)
         if message is None:
             return
-        checkins = await self.open_checkins(message.sender)
+        # the usual case in one read: the user's check-ins and the chosen one's context
+        routed, context = await storage.open_checkins_routed(message.sender, _choose)
+        if routed and all(c.timezone for c in routed):
+            checkins: list[OpenCheckIn] | None = routed
+        else:  # not linked yet, or a timezone to fill from the profile: read again after
+            checkins, context = await self.open_checkins(message.sender), None
         if not checkins:
             text = NOT_A_GRANTEE if checkins is None else NO_OPEN_CHECKIN
             await self.tell(message.sender, text, key=f"notice:{message.external_id}")
             return
-        await self.dispatcher.handle(_choose(checkins).checkin_id, message)
+        await self.dispatcher.handle(_choose(checkins).checkin_id, message, context=context)
 
     async def on_click(self, body: dict[str, Any]) -> None:
         click = slack_blocks.click_inbound(body)
@@ -127,6 +133,13 @@ class SlackBot:
             if slack_blocks.round_tag(c.programme_name, c.period) == click.round_tag
         ]
         if not matching:
+            # a closed round, or a button from a round this user has no check-in in
+            log.info(
+                "click %s from %s names round %r, not one of their open check-ins; nothing stored",
+                click.message.external_id,
+                click.message.sender,
+                click.round_tag,
+            )
             await self.tell(
                 click.message.sender, ROUND_CLOSED, key=f"notice:{click.message.external_id}"
             )
@@ -195,13 +208,23 @@ class SlackBot:
 
 
 def build_app(bot: SlackBot, settings: SlackSettings, listeners: InFlight) -> AsyncApp:
-    """The bolt app: every listener acknowledges first, then does its work."""
-    secret = settings.signing_secret.get_secret_value() if settings.signing_secret else ""
-    app = AsyncApp(client=bot.channel.client, signing_secret=secret)
+    """The bolt app: Slack's request is answered once its work is done (stored and replied).
 
+    A 200 then means "stored": if the service dies first, Slack gets no answer and delivers
+    the event again (and the event id makes a second delivery change nothing). The work takes
+    milliseconds, well inside Slack's 3 seconds.
+    """
+    secret = settings.signing_secret.get_secret_value() if settings.signing_secret else ""
+    app = AsyncApp(
+        client=bot.channel.client, signing_secret=secret, process_before_response=True
+    )
+
+    # Slack has been answered before this work starts, so it will not deliver the event again:
+    # if the database is restarting, wait for it. Repeating is safe, as a second try of a stored
+    # step is a duplicate delivery (the event id is stored with the step) and changes nothing.
     @app.event("message")
     async def message(body: dict[str, Any]) -> None:
-        await listeners.run(bot.on_message(body))
+        await listeners.run(retry_on_disconnect(lambda: bot.on_message(body)))
 
     @app.event("app_home_opened")
     async def home(event: dict[str, Any]) -> None:
@@ -210,7 +233,7 @@ def build_app(bot: SlackBot, settings: SlackSettings, listeners: InFlight) -> As
     @app.action(re.compile(f"^{re.escape(slack_blocks.ACTION_PREFIX)}"))
     async def click(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        await listeners.run(bot.on_click(body))
+        await listeners.run(retry_on_disconnect(lambda: bot.on_click(body)))
 
     @app.command("/checkin")
     async def checkin(ack: AsyncAck, command: dict[str, Any]) -> None:

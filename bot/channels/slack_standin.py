@@ -24,6 +24,8 @@ from slack_sdk.signature import SignatureVerifier
 BOT_USER_ID = "UBOT000001"
 BOT_ID = "BBOT000001"
 TEAM_ID = "T0TEAM0001"
+UPLOAD = "upload"  # the method name under which byte uploads are recorded (and can be failed)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass
@@ -41,6 +43,21 @@ class Failure:
 
 
 @dataclass
+class UploadedFile:
+    """A file the bot uploads: announced, its bytes received, then shared (or not yet)."""
+
+    id: str
+    filename: str
+    length: int  # as announced in files.getUploadURLExternal
+    alt_txt: str | None = None
+    data: bytes | None = field(default=None, repr=False)
+    content_type: str | None = None
+    channel: str | None = None  # where files.completeUploadExternal shared it
+    title: str | None = None
+    initial_comment: str | None = None
+
+
+@dataclass
 class SlackUser:
     id: str
     email: str | None = None
@@ -55,20 +72,24 @@ class SlackStandIn:
         self.users: dict[str, SlackUser] = dict(users or {})
         self.calls: list[Call] = []
         self.failures: dict[str, deque[Failure]] = defaultdict(deque)
+        self.outages: dict[str, tuple[float, Failure]] = {}  # method (or "*") -> (until, failure)
         self.socket_acks: list[dict[str, Any]] = []
+        self.files: dict[str, UploadedFile] = {}
         self.on_call: Callable[[Call], None] | None = None
         self.port = 0
         self._runner: web.AppRunner | None = None
         self._sockets: list[web.WebSocketResponse] = []
         self._ts = itertools.count(1)
+        self._file_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._socket_ready = asyncio.Event()
 
     # ---- lifecycle ------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        app = web.Application()
+        app = web.Application(client_max_size=20 * 1024 * 1024)  # file uploads; Slack's is 1 GB
         app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/link", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -101,6 +122,25 @@ class SlackStandIn:
         for _ in range(times):
             self.failures[method].append(Failure(error, status, retry_after))
 
+    def fail_for(
+        self,
+        seconds: float,
+        error: str,
+        *,
+        method: str = "*",
+        status: int = 200,
+        retry_after: int | None = None,
+    ) -> None:
+        """Answer every call of `method` ("*": any method) with this error for `seconds`."""
+        self.outages[method] = (time.monotonic() + seconds, Failure(error, status, retry_after))
+
+    def _outage(self, method: str) -> Failure | None:
+        for name in (method, "*"):
+            until, failure = self.outages.get(name, (0.0, None))
+            if failure is not None and time.monotonic() < until:
+                return failure
+        return None
+
     def called(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
@@ -111,6 +151,11 @@ class SlackStandIn:
             for c in self.called("chat.postMessage")
             if c.response.get("ok") and (channel is None or c.params.get("channel") == channel)
         ]
+
+    def shared_files(self, channel: str | None = None) -> list[UploadedFile]:
+        """Files that files.completeUploadExternal shared, optionally only those in one DM."""
+        shared = [f for f in self.files.values() if f.channel is not None]
+        return [f for f in shared if channel is None or f.channel == channel]
 
     async def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Listeners run after Slack is answered, so callers wait for the calls they expect."""
@@ -153,24 +198,67 @@ class SlackStandIn:
                 params.update(await request.json())
             else:
                 params.update({k: v for k, v in (await request.post()).items()})
-        for key in ("blocks", "view"):
+        for key in ("blocks", "view", "files"):
             if isinstance(params.get(key), str):  # form-encoded calls send these as JSON text
                 params[key] = json.loads(params[key])
         queued = self.failures.get(method)
-        failure = queued.popleft() if queued else None
+        failure = queued.popleft() if queued else self._outage(method)
         if failure is not None:
             answer: dict[str, Any] = {"ok": False, "error": failure.error}
         else:
             answer = self._answer(method, params)
-        self.calls.append(Call(method, params, answer))
-        if self.on_call is not None:
-            self.on_call(self.calls[-1])
-        async with self._changed:
-            self._changed.notify_all()
+        await self._record(Call(method, params, answer))
         if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             return web.json_response(answer, status=failure.status, headers=headers)
         return web.json_response(answer)
+
+    async def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call)
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """The upload_url of files.getUploadURLExternal: takes the file's bytes."""
+        file_id = request.match_info["file_id"]
+        data = await request.read()
+        params = {"file_id": file_id, "length": len(data), "content_type": request.content_type}
+        queued = self.failures.get(UPLOAD)
+        failure = queued.popleft() if queued else self._outage(UPLOAD)
+        known = self.files.get(file_id)
+        if failure is not None or known is None:
+            status = failure.status if failure is not None and failure.status != 200 else 500
+            reason = failure.error if failure is not None else "unknown upload"
+            await self._record(Call(UPLOAD, params, {"ok": False, "error": reason}))
+            return web.Response(status=status, text=reason)
+        known.data, known.content_type = data, request.content_type
+        await self._record(Call(UPLOAD, params, {"ok": True}))
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        wanted = list(params.get("files") or [])
+        found = [self.files.get(str(f.get("id"))) for f in wanted]
+        if not wanted or any(f is None or f.data is None for f in found):
+            return {"ok": False, "error": "file_not_found"}  # announced, but no bytes came
+        shared: list[dict[str, Any]] = []
+        for entry, file in zip(wanted, found, strict=True):
+            assert file is not None and file.data is not None
+            file.channel = str(params.get("channel_id") or params.get("channels") or "")
+            file.title = entry.get("title") or file.filename
+            file.initial_comment = params.get("initial_comment")
+            png = file.data.startswith(PNG_SIGNATURE)
+            shared.append(
+                {
+                    "id": file.id,
+                    "name": file.filename,
+                    "title": file.title,
+                    "mimetype": "image/png" if png else "application/octet-stream",
+                    "size": len(file.data),
+                }
+            )
+        return {"ok": True, "files": shared}
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -203,6 +291,19 @@ class SlackStandIn:
             if found is None:
                 return {"ok": False, "error": "users_not_found"}
             return {"ok": True, "user": self._user(found)}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._file_ids):09d}"
+            self.files[file_id] = UploadedFile(
+                file_id,
+                str(params.get("filename", "")),
+                int(params.get("length") or 0),
+                params.get("alt_txt"),
+            )
+            # on the port actually bound, so any number of stand-ins can run at once
+            url = f"http://127.0.0.1:{self.port}/upload/{file_id}"
+            return {"ok": True, "upload_url": url, "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            return self._complete_upload(params)
         if method == "views.publish":
             return {"ok": True, "view": {"id": "V1", **(params.get("view") or {})}}
         return {"ok": True}

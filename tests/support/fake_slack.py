@@ -2,10 +2,13 @@
 
 from bot.channels.slack_standin import (
     BOT_USER_ID,
+    PNG_SIGNATURE,
+    UPLOAD,
     Call,
     SignedSender,
     SlackStandIn,
     SlackUser,
+    UploadedFile,
     block_action,
     home_opened_event,
     message_event,
@@ -14,10 +17,13 @@ from bot.channels.slack_standin import (
 
 __all__ = [
     "BOT_USER_ID",
+    "PNG_SIGNATURE",
+    "UPLOAD",
     "Call",
     "SignedSender",
     "SlackStandIn",
     "SlackUser",
+    "UploadedFile",
     "block_action",
     "home_opened_event",
     "message_event",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +25,7 @@ from tests.support.fake_slack import (
     SignedSender,
     SlackStandIn,
     SlackUser,
+    UploadedFile,
     block_action,
     message_event,
 )
@@ -91,6 +92,15 @@ class SlackHarness:
         await self.standin.wait_for(lambda: len(self.dm(user)) >= count, timeout)
         return self.dm(user)[count - 1]
 
+    def charts(self, user: str) -> list[UploadedFile]:
+        """Files the bot shared in the user's DM."""
+        return self.standin.shared_files(f"D{user}")
+
+    async def wait_chart(self, user: str, count: int = 1, timeout: float = 5.0) -> UploadedFile:
+        """The count-th file the bot shared in the user's DM, once it is there."""
+        await self.standin.wait_for(lambda: len(self.charts(user)) >= count, timeout)
+        return self.charts(user)[count - 1]
+
     async def say(self, user: str, text: str, **kwargs: Any) -> int:
         """Type a DM and wait for the bot's reply to it; the HTTP status Slack got."""
         before = len(self.dm(user))
@@ -111,7 +121,13 @@ class SlackHarness:
     async def state(self, email: str = AMINA_EMAIL) -> SessionState:
         return SessionState.from_json((await self.context(email)).checkin.state)
 
-    async def answer_until(self, user: str, email: str, stop_at: str | None = None) -> None:
+    async def answer_until(
+        self,
+        user: str,
+        email: str,
+        stop_at: str | None = None,
+        typed: Mapping[str, str] = TYPED,
+    ) -> None:
         """Type sensible answers until the review, or until `stop_at` is being asked."""
         for _ in range(100):
             context = await self.context(email)
@@ -119,7 +135,7 @@ class SlackHarness:
             if state.status is not Status.IN_PROGRESS or state.current in (None, stop_at):
                 return
             q = framework_for(context.programme).question(state.current)
-            await self.say(user, TYPED[q.kind])
+            await self.say(user, typed[q.kind])
         raise AssertionError("the check-in never reached the review")
 
 

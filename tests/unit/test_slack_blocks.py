@@ -181,9 +181,9 @@ def test_checkin_command_words(text: str, word: str) -> None:
 
 
 def test_button_texts_read_back_as_the_chosen_answer() -> None:
-    # "10" as typed would mean option 10, so that option's button sends its number instead
+    # "10" is no option's number here, so typed it chooses the option labelled "10"
     assert sb.answer_choices(FRAMEWORK.question("SIZE")) == [
-        ("10", "1"),
+        ("10", "10"),
         ("More than 10", "More than 10"),
     ]
     assert sb.answer_choices(FRAMEWORK.question("YN")) == [("Yes", "yes"), ("No", "no")]

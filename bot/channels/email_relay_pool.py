@@ -1,0 +1,42 @@
+"""Several kept-open relay connections, so one slow send does not hold up every other email."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from email.message import Message
+
+from bot.channels.email_relay import RelayClient
+
+
+class RelayPool:
+    """Up to `size` RelayClients, each opened on first use; a send takes whichever is free.
+
+    One connection serialises every email behind the relay's answer to the one before; a real
+    relay takes several sessions at once, as mail servers do.
+    """
+
+    def __init__(self, factory: Callable[[], RelayClient], size: int) -> None:
+        self._factory = factory
+        self._size = size
+        self._idle: list[RelayClient] = []
+        self._made = 0
+        self._free = asyncio.Semaphore(size)
+
+    async def send(self, message: Message, sender: str) -> None:
+        async with self._free:
+            client = self._idle.pop() if self._idle else self._new()
+            try:
+                await client.send(message, sender)
+            finally:
+                # a client whose send failed has dropped its connection and reconnects next time
+                self._idle.append(client)
+
+    def _new(self) -> RelayClient:
+        self._made += 1
+        return self._factory()
+
+    async def close(self) -> None:
+        for client in self._idle:
+            await client.close()
+        self._idle.clear()

@@ -1,0 +1,115 @@
+"""The Slack HTTP endpoint's front door: forged requests get 401 and unreadable ones 400."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+from aiohttp.typedefs import Middleware
+
+log = logging.getLogger(__name__)
+MAX_AGE_SECONDS = 300  # Slack's rule: older (or later) timestamps are replays or forgeries
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+# Fields bolt reads into (payload["user"]["id"], payload["actions"][0], ...) without checking
+# their type; a signed body with the wrong type there would make it fail with a 500.
+_OBJECTS = ("event", "container", "message", "view", "state", "item", "previous_message")
+_OBJECTS_OR_IDS = ("user", "team", "channel", "enterprise", "user_team", "source_team")
+_LISTS_OF_OBJECTS = ("actions", "authorizations")
+_DEPTH = 2  # an event's message's fields (message_changed); bolt looks no deeper
+
+
+def signed(secret: str, headers: Mapping[str, str], body: bytes, now: float) -> bool:
+    """Whether Slack signed this body recently (docs.slack.dev: verifying requests)."""
+    stamp = headers.get("X-Slack-Request-Timestamp", "")
+    signature = headers.get("X-Slack-Signature", "")
+    if not (stamp.isascii() and stamp.isdigit()) or abs(now - int(stamp)) > MAX_AGE_SECONDS:
+        return False
+    base = b"v0:" + stamp.encode() + b":" + body
+    expected = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
+
+
+def parse(text: str, content_type: str) -> object:
+    """The payload as bolt reads it: JSON, a form's `payload` JSON, or the form itself."""
+    if content_type == "application/json" or text.startswith("{"):
+        return json.loads(text)
+    fields = dict(parse_qsl(text, keep_blank_values=True))
+    return json.loads(fields["payload"]) if "payload" in fields else fields
+
+
+def payload_problem(payload: object, depth: int = 0) -> str | None:
+    """Why a payload is not one bolt can read safely, or None."""
+    if not isinstance(payload, dict):
+        return f"the payload is a {type(payload).__name__}, not an object"
+    for name in _OBJECTS:
+        value = payload.get(name)
+        if value is not None and not isinstance(value, dict):
+            return f"{name} is a {type(value).__name__}, not an object"
+    for name in _OBJECTS_OR_IDS:
+        value = payload.get(name)
+        if value is not None and not isinstance(value, (str, dict)):
+            return f"{name} is a {type(value).__name__}, not an id or an object"
+    for name in _LISTS_OF_OBJECTS:
+        value = payload.get(name)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(item, dict) for item in value)
+        ):
+            return f"{name} is not a list of objects"
+    if "actions" in payload:  # bolt matches listeners on actions[0]["action_id"]
+        actions = payload["actions"]
+        if not actions or not isinstance(actions[0].get("action_id"), str):
+            return "actions has no first action with an action_id"
+    if depth == 0 and "event" in payload:  # bolt matches event listeners on event["type"]
+        event = payload["event"]
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            return "event is not an object with a type"
+    if depth < _DEPTH:
+        for name in ("event", "message"):  # events and edited messages nest the same fields
+            inner = payload.get(name)
+            if isinstance(inner, dict) and (problem := payload_problem(inner, depth + 1)):
+                return f"{name}: {problem}"
+    return None
+
+
+def guard(signing_secret: str, clock: Callable[[], float] = time.time) -> Middleware:
+    """An aiohttp middleware in front of bolt's handler.
+
+    bolt builds its request (parsing the body, reading ids out of it) before it checks the
+    signature, and assumes Slack's shapes while doing so; so a forged or odd body made it
+    answer 500. Here the signature is checked first, then the shape.
+    """
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        body = await request.read()
+        if not signed(signing_secret, request.headers, body, clock()):
+            log.warning(
+                "refused a Slack request from %s: bad signature or stale timestamp",
+                request.remote,
+            )
+            return web.json_response({"error": "invalid request"}, status=401)
+        try:
+            problem = payload_problem(parse(body.decode("utf-8"), request.content_type))
+        except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, nested past reason
+            problem = f"unreadable body ({exc})"
+        if problem is not None:
+            log.warning("refused a signed Slack request that is no Slack payload: %s", problem)
+            return web.json_response({"error": "malformed request"}, status=400)
+        return await handler(request)
+
+    return middleware
+
+
+def guarded(app: web.Application, signing_secret: str) -> web.Application:
+    """bolt's aiohttp app with the guard in front; bolt hands out the same app on a restart,
+    frozen (with the guard) by the first start's runner."""
+    if not app.frozen:
+        app.middlewares.append(guard(signing_secret))
+    return app

@@ -1,0 +1,1 @@
+"""Faults: scale-out, kills, restarts and outages of the running service, and bad input."""
