@@ -355,7 +355,7 @@ def row(label: str, run: Run) -> str:
     bad = sum(1 for s in run.statuses if s != 200)
     return (
         f"| {label} | {run.turns:,} | {run.rate:,.0f} | {run.p(0.5):.1f} | {run.p(0.95):.1f} | "
-        f"{max(run.acks) * 1000:.0f} | {bad} |"
+        f"{max(run.acks) * 1000:.0f} | {bad} | {run.cpu_ms:.2f} |"
     )
 
 
@@ -371,8 +371,9 @@ async def main() -> int:
         "acknowledges and posts a fixed message, driven with the same mix of clicks and typing. "
         "The app runs in its own process; the load generator and the stand-in in another.",
         "",
-        "| run | turns | turns/s | p50 ms | p95 ms | slowest ack ms | non-200 |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| run | turns | turns/s | p50 ms | p95 ms | slowest ack ms | non-200 "
+        "| app CPU ms a turn |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     verdicts: list[str] = []
     scripts: dict[str, list[str]] = {}

@@ -35,33 +35,23 @@ class RangeRow:
     percent: bool
 
 
-def _draw_range(
-    ax: Axes,
-    *,
-    value: float | None,
-    value_label: str,
-    low: float | None,
-    high: float | None,
-    median: float | None,
-    national: float | None,
-    axis_max: float,
-    percent: bool,
-    group: str,
-) -> None:
+def _draw_range(ax: Axes, row: RangeRow, *, value_label: str, group: str) -> None:
+    """One row's band, median, national mark and dot (its title is the caller's to set)."""
+    low, high, median = row.low, row.high, row.median
     if low is not None and high is not None:
         ax.barh(0, high - low, left=low, height=0.5, color=PEERS, label=f"{group}, middle half")
     if median is not None:
         ax.plot(
             [median, median], [-0.25, 0.25], color=MEDIAN, linewidth=2, label=f"{group}, median"
         )
-    if national is not None:
-        ax.axvline(national, color=NATIONAL, linestyle="--", linewidth=1.5, label="national")
-    if value is not None:
-        ax.plot(value, 0, "o", color=OWN, markersize=9, label=value_label)
-    ax.set_xlim(0, axis_max)
+    if row.national is not None:
+        ax.axvline(row.national, color=NATIONAL, linestyle="--", linewidth=1.5, label="national")
+    if row.value is not None:
+        ax.plot(row.value, 0, "o", color=OWN, markersize=9, label=value_label)
+    ax.set_xlim(0, row.axis_max)
     ax.set_ylim(-0.6, 0.6)
     ax.set_yticks([])
-    if percent:
+    if row.percent:
         ax.xaxis.set_major_formatter(lambda v, _pos: f"{v:.0f}%")
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)
@@ -89,18 +79,8 @@ def range_chart(
     """A one-line chart: a grey band (peer middle half), a dot (the value), a national tick."""
     fig = Figure(figsize=(4.8, 1.1), dpi=100)
     ax = fig.add_subplot()
-    _draw_range(
-        ax,
-        value=value,
-        value_label=value_label,
-        low=low,
-        high=high,
-        median=median,
-        national=national,
-        axis_max=axis_max,
-        percent=percent,
-        group=group,
-    )
+    row = RangeRow("", value, low, high, median, national, axis_max, percent)  # title unused
+    _draw_range(ax, row, value_label=value_label, group=group)
     handles, _ = ax.get_legend_handles_labels()
     if handles:
         ax.legend(
@@ -129,18 +109,7 @@ def stacked_range_chart(
     axes = fig.subplots(len(rows), 1, squeeze=False)[:, 0]
     labels: dict[str, Artist] = {}
     for ax, row in zip(axes, rows, strict=True):
-        _draw_range(
-            ax,
-            value=row.value,
-            value_label=value_label,
-            low=row.low,
-            high=row.high,
-            median=row.median,
-            national=row.national,
-            axis_max=row.axis_max,
-            percent=row.percent,
-            group=group,
-        )
+        _draw_range(ax, row, value_label=value_label, group=group)
         ax.set_title(row.title, loc="left", fontsize=9)
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             labels.setdefault(label, handle)  # rows lack different marks; the legend has all

@@ -23,10 +23,10 @@ from bot.channels.email_inbound import EmailInbound
 from bot.service import Service, build_service
 from bot.settings import Settings, SettingsError
 from storage.records import CheckInContext
+from tests.support.email_service import DOMAIN, email_settings, smtp_server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FIXTURES = Path(__file__).resolve().parents[1] / "data" / "email"
-DOMAIN = "replies.example.org"
 EMAIL = "amina@unitythroughfood.example.org"
 
 
@@ -58,31 +58,8 @@ class Sink:
 @pytest.fixture
 async def sink() -> AsyncIterator[Sink]:
     handler = Sink()
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: SMTP(handler, hostname="sink.example.org"), "127.0.0.1", 0
-    )
-    handler.port = int(server.sockets[0].getsockname()[1])
-    yield handler
-    server.close()
-    await server.wait_closed()
-
-
-def email_settings(db_url: str, sink_port: int, **email: object) -> Settings:
-    return Settings.model_validate(
-        {
-            "database": {"url": db_url},
-            "email": {
-                "from_address": "checkins@bridges.example.org",
-                "reply_domain": DOMAIN,
-                "inbound_host": "127.0.0.1",
-                "inbound_port": 0,
-                "relay": f"smtp://127.0.0.1:{sink_port}",
-                "smtp_starttls": False,
-                **email,
-            },
-        }
-    )
+    async with smtp_server(handler, "sink.example.org") as handler.port:
+        yield handler
 
 
 @dataclass

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import ssl
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +22,8 @@ from bot.channels.email_inbound import EmailInbound
 from bot.service import Service, build_service
 from bot.settings import Settings, SettingsError, load_settings
 from storage import models as m
-from tests.e2e.test_email import DOMAIN, EMAIL, EXAMPLES, Sink, text_of
+from tests.e2e.test_email import EMAIL, EXAMPLES, Sink, text_of
+from tests.support.email_service import DOMAIN
 
 USERNAME = "checkins-relay"
 PASSWORD = "correct horse battery staple"
@@ -246,6 +247,31 @@ async def world_factory(sqlite_url: str) -> AsyncIterator[Any]:
         await service.stop()
 
 
+# (mode, *, certificate=None, password=PASSWORD, clock=None) -> (relay, world): see trusted_world
+TrustedWorld = Callable[..., Awaitable[tuple[TlsRelay, World]]]
+
+
+@pytest.fixture
+def trusted_world(
+    make_relay: Any, world_factory: Any, ca: trustme.CA, tmp_path: Path, sqlite_url: str
+) -> TrustedWorld:
+    """A relay whose certificate `ca` issued, and the service set up to trust `ca` and log in."""
+
+    async def start(
+        mode: Mode,
+        *,
+        certificate: trustme.LeafCert | None = None,
+        password: str = PASSWORD,
+        clock: Clock | None = None,
+    ) -> tuple[TlsRelay, World]:
+        relay: TlsRelay = await make_relay(mode, ca, certificate)
+        settings = operator_settings(tmp_path, sqlite_url, relay, ca=ca, password=password)
+        world: World = await world_factory(settings, clock)
+        return relay, world
+
+    return start
+
+
 async def outbound_rows() -> list[m.OutboundMessage]:
     return await m.OutboundMessage.all().order_by("id")
 
@@ -255,15 +281,9 @@ async def outbound_rows() -> list[m.OutboundMessage]:
 
 @pytest.mark.parametrize("mode", ["starttls", "implicit"])
 async def test_check_in_email_goes_through_tls_and_login(
-    mode: Mode,
-    make_relay: Any,
-    world_factory: Any,
-    ca: trustme.CA,
-    tmp_path: Path,
-    sqlite_url: str,
+    mode: Mode, trusted_world: TrustedWorld
 ) -> None:
-    relay: TlsRelay = await make_relay(mode, ca)
-    world: World = await world_factory(operator_settings(tmp_path, sqlite_url, relay, ca=ca))
+    relay, world = await trusted_world(mode)
     await world.email()
     message = await relay.sink.next()
     assert message["Subject"] == SUBJECT
@@ -303,12 +323,10 @@ async def test_starttls_relay_refuses_mail_before_tls(make_relay: Any, ca: trust
 
 
 async def test_wrong_password_fails_for_good_is_recorded_and_not_retried(
-    make_relay: Any, world_factory: Any, ca: trustme.CA, tmp_path: Path, sqlite_url: str
+    trusted_world: TrustedWorld,
 ) -> None:
-    relay: TlsRelay = await make_relay("starttls", ca)
     clock = Clock()
-    settings = operator_settings(tmp_path, sqlite_url, relay, ca=ca, password="wrong")
-    world: World = await world_factory(settings, clock)
+    relay, world = await trusted_world("starttls", password="wrong", clock=clock)
     await world.email()
     assert await storage.outbound_counts(channel="email") == {"failed": 1}
     (row,) = await outbound_rows()
@@ -368,11 +386,10 @@ async def test_unverifiable_certificate_sends_nothing_and_keeps_the_email_queued
 
 
 async def test_certificate_for_another_host_is_refused(
-    make_relay: Any, world_factory: Any, ca: trustme.CA, tmp_path: Path, sqlite_url: str
+    trusted_world: TrustedWorld, ca: trustme.CA
 ) -> None:
     # a CA we trust, but a certificate for another name than the one in email.relay
-    relay: TlsRelay = await make_relay("implicit", ca, ca.issue_cert("mail.example.org"))
-    world: World = await world_factory(operator_settings(tmp_path, sqlite_url, relay, ca=ca))
+    relay, world = await trusted_world("implicit", certificate=ca.issue_cert("mail.example.org"))
     await world.email()
     (row,) = await outbound_rows()
     assert row.status == "pending" and "cannot verify the TLS certificate" in str(row.last_error)
@@ -412,16 +429,10 @@ def test_ca_file_that_is_not_pem_names_the_key(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("mode", ["starttls", "implicit"])
 async def test_relay_away_and_back_sends_what_was_pending_once(
-    mode: Mode,
-    make_relay: Any,
-    world_factory: Any,
-    ca: trustme.CA,
-    tmp_path: Path,
-    sqlite_url: str,
+    mode: Mode, trusted_world: TrustedWorld
 ) -> None:
-    relay: TlsRelay = await make_relay(mode, ca)
     clock = Clock()
-    world: World = await world_factory(operator_settings(tmp_path, sqlite_url, relay, ca=ca), clock)
+    relay, world = await trusted_world(mode, clock=clock)
     await world.email(0)
     await relay.sink.next()  # a connection is open and logged in now
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
@@ -27,30 +26,13 @@ from tests.support.slack_harness import (
     eventually,
     slack_harness,
 )
+from tests.support.slack_text import block_text
 
 
 @pytest.fixture
 async def slack(db_url: str) -> AsyncIterator[SlackHarness]:
     async with slack_harness(db_url) as harness:
         yield harness
-
-
-def texts(post: Call) -> str:
-    """Every piece of text in a message's blocks, as a person would read them."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(post.params.get("blocks"))
-    return "\n".join(found)
 
 
 def buttons(post: Call) -> list[str]:
@@ -71,7 +53,7 @@ async def start(slack: SlackHarness, user: str = AMINA) -> Call:
 
 async def test_checkin_command_opens_the_check_in_in_the_dm(slack: SlackHarness) -> None:
     first = await start(slack)
-    shown = texts(first)
+    shown = block_text(first)
     assert "Hello Amina Hussain, this is your Bridges Community Fund check-in for 2026 Q4" in shown
     assert "*Question 1* (0 of" in shown
     assert "How many sessions, activities or events did you run this period?" in shown
@@ -86,14 +68,14 @@ async def test_typed_answer_is_stored_and_the_question_updated_to_show_it(
     first = await start(slack)
     assert await slack.say(AMINA, "12 sessions") == 200
     second = slack.dm(AMINA)[-1]
-    assert "Saved. Sessions run: 12 sessions." in texts(second)
-    assert "*Question 2* (1 of" in texts(second)
+    assert "Saved. Sessions run: 12 sessions." in block_text(second)
+    assert "*Question 2* (1 of" in block_text(second)
     assert buttons(second) == ["Back", "Later"]
     (update,) = await slack.standin.wait_for_calls("chat.update", 1)
     assert update.params["ts"] == first.response["ts"]
     assert update.params["channel"] == f"D{AMINA}"
-    assert ":white_check_mark: *12 sessions*" in texts(update)
-    assert "How many sessions" in texts(update)
+    assert ":white_check_mark: *12 sessions*" in block_text(update)
+    assert "How many sessions" in block_text(update)
     assert not [b for b in update.params["blocks"] if b["type"] == "actions"]
     stored = await storage.answers_for_checkin((await slack.context()).checkin.id)
     assert [(a.question_id, a.value, a.raw_text, a.channel) for a in stored] == [
@@ -126,7 +108,7 @@ async def test_choice_buttons_answer_and_a_second_click_on_them_changes_nothing(
     )
     # the same message clicked again (an old button): told so, and the answer stays
     await slack.click(AMINA, asked, "Under 10%")
-    reply = texts(slack.dm(AMINA)[-1])
+    reply = block_text(slack.dm(AMINA)[-1])
     assert "That button belongs to an earlier question, so nothing was changed." in reply
     context = await slack.context()
     assert context.checkin.state["answers"]["O7"] == "p10_24"
@@ -138,28 +120,28 @@ async def test_back_and_later_buttons(slack: SlackHarness) -> None:
     await start(slack)
     await slack.say(AMINA, "12")
     await slack.click(AMINA, slack.dm(AMINA)[-1], "Back")
-    assert "Your answer so far: *12 sessions*" in texts(slack.dm(AMINA)[-1])
+    assert "Your answer so far: *12 sessions*" in block_text(slack.dm(AMINA)[-1])
     await slack.click(AMINA, slack.dm(AMINA)[-1], "Later")
-    assert "Your 1 of" in texts(slack.dm(AMINA)[-1])
+    assert "Your 1 of" in block_text(slack.dm(AMINA)[-1])
     assert (await slack.state()).status.value == "paused"
     await slack.say(AMINA, "resume")
-    assert "*Question 2* (1 of" in texts(slack.dm(AMINA)[-1])  # the first unanswered one
+    assert "*Question 2* (1 of" in block_text(slack.dm(AMINA)[-1])  # the first unanswered one
 
 
 async def test_review_submit_and_edit(slack: SlackHarness) -> None:
     await start(slack)
     await slack.answer_until(AMINA, AMINA_EMAIL)
     review = slack.dm(AMINA)[-1]
-    assert "Here is everything before you submit:" in texts(review)
-    assert "1. Sessions run: *10 sessions*" in texts(review)
+    assert "Here is everything before you submit:" in block_text(review)
+    assert "1. Sessions run: *10 sessions*" in block_text(review)
     assert "Submit" in buttons(review)
     await slack.click(AMINA, review, "1. Sessions run")  # the Edit menu
-    assert "Your answer so far: *10 sessions*" in texts(slack.dm(AMINA)[-1])
+    assert "Your answer so far: *10 sessions*" in block_text(slack.dm(AMINA)[-1])
     await slack.say(AMINA, "11")
     review = slack.dm(AMINA)[-1]
-    assert "1. Sessions run: *11 sessions*" in texts(review)
+    assert "1. Sessions run: *11 sessions*" in block_text(review)
     await slack.click(AMINA, review, "Submit")
-    assert "Thank you, your check-in is complete" in texts(slack.dm(AMINA)[-1])
+    assert "Thank you, your check-in is complete" in block_text(slack.dm(AMINA)[-1])
     context = await slack.context()
     assert context.checkin.status == "completed"
     # the review message is updated into the submitted record, without its Submit button
@@ -171,10 +153,12 @@ async def test_review_submit_and_edit(slack: SlackHarness) -> None:
     record = [
         c for c in slack.standin.called("chat.update") if c.params["ts"] == review.response["ts"]
     ]
-    assert "Your submitted answers:" in texts(record[-1]) and "Submit" not in buttons(record[-1])
+    assert "Your submitted answers:" in block_text(record[-1]) and "Submit" not in buttons(
+        record[-1]
+    )
     # the old Submit button again: already submitted, nothing changes
     await slack.click(AMINA, review, "Submit")
-    assert "Your check-in is already submitted." in texts(slack.dm(AMINA)[-1])
+    assert "Your check-in is already submitted." in block_text(slack.dm(AMINA)[-1])
 
 
 async def test_bad_signature_or_stale_timestamp_is_refused_and_changes_nothing(
@@ -219,7 +203,7 @@ async def test_duplicate_slack_retry_records_once(slack: SlackHarness) -> None:
 async def test_someone_who_is_not_a_grantee_is_told_politely(slack: SlackHarness) -> None:
     await slack.say(STRANGER, "hello, what is this?")
     (reply,) = slack.dm(STRANGER)
-    assert "I couldn't find you among them, so nothing was recorded" in texts(reply)
+    assert "I couldn't find you among them, so nothing was recorded" in block_text(reply)
     assert await storage.grantees_for_slack_user(STRANGER) == []
     status, body = await slack.sender.command(slash_command(STRANGER))
     assert status == 200 and "couldn't find you" in body
@@ -243,7 +227,7 @@ async def test_grantee_known_by_email_is_found_linked_and_messaged(slack: SlackH
     assert context.grantee.slack_user_id is None
     await slack.service.dispatcher.start(context.checkin.id, "slack", occasion="round-opened")
     first = await slack.wait_dm(RHYS, 1)
-    assert "Hello Rhys Evans" in texts(first)
+    assert "Hello Rhys Evans" in block_text(first)
     lookups = slack.standin.called("users.lookupByEmail")
     assert [c.params["email"] for c in lookups] == [RHYS_EMAIL]
     (linked,) = await storage.grantees_for_slack_user(RHYS)
@@ -256,7 +240,7 @@ async def test_a_dm_from_an_unlinked_grantee_links_them_by_profile_email(
     slack: SlackHarness,
 ) -> None:
     await slack.say(RHYS, "hi")
-    assert "Hello Rhys Evans" in texts(slack.dm(RHYS)[-1])
+    assert "Hello Rhys Evans" in block_text(slack.dm(RHYS)[-1])
     assert [c.params["user"] for c in slack.standin.called("users.info")] == [RHYS]
     assert (await slack.context(RHYS_EMAIL)).grantee.slack_user_id == RHYS
 
@@ -268,7 +252,7 @@ async def test_rate_limited_message_waits_for_retry_after_then_goes_once(
     status, _ = await slack.sender.command(slash_command(AMINA))
     assert status == 200
     first = await slack.wait_dm(AMINA, 1, timeout=10)
-    assert "Hello Amina Hussain" in texts(first)
+    assert "Hello Amina Hussain" in block_text(first)
     attempts = slack.standin.called("chat.postMessage")
     assert [c.response.get("error") for c in attempts] == ["ratelimited", None]
 
@@ -284,7 +268,7 @@ async def test_closed_round_button_is_answered_and_changes_nothing(slack: SlackH
     context = await slack.context()
     await storage.close_round(context.round.id, now=context.round.opened_at)
     await slack.click(AMINA, first, "Later")
-    assert "round has closed" in texts(slack.dm(AMINA)[-1])
+    assert "round has closed" in block_text(slack.dm(AMINA)[-1])
     after = await storage.load_checkin_context(context.checkin.id)
     assert after.checkin.version == context.checkin.version
 
@@ -332,8 +316,8 @@ async def test_restart_mid_conversation_continues_from_stored_state(
     assert status == 200
     await slack.wait_dm(AMINA, 3)
     asked = slack.dm(AMINA)[-1]
-    assert "*Question 2* (1 of" in texts(asked)
-    assert "Hello" not in texts(asked)
+    assert "*Question 2* (1 of" in block_text(asked)
+    assert "Hello" not in block_text(asked)
     # the new process remembers nothing: the question's message is found in storage
     await slack.say(AMINA, "300")
     await slack.standin.wait_for(

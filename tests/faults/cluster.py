@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
@@ -33,6 +32,7 @@ from bot.schedule_admin import open_round_now
 from storage.db import database
 from tests.faults.tally import TALLY
 from tests.support.fake_slack import Call, SignedSender, SlackStandIn, SlackUser, message_event
+from tests.support.slack_text import block_text
 
 BIN = Path(sys.executable).parent
 SECRET = "5f1c0ffee0ddba11deadbeefcafe1234"
@@ -423,27 +423,9 @@ def expected_messages(slack: int, by_email: int) -> Counter[str]:
     )
 
 
-def texts_of(call: Call) -> str:
-    """Every text in a posted message's blocks."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(call.params.get("blocks"))
-    return "\n".join(found)
-
-
 def asked(call: Call) -> int | None:
     """The framework position of the question a posted message asks, if it asks one."""
-    found = _QUESTION.findall(texts_of(call))
+    found = _QUESTION.findall(block_text(call))
     return int(found[-1]) if found else None
 
 
@@ -680,6 +662,11 @@ class Ledger:
     def duplicated_rows(self) -> set[int]:
         return set(self.slack_duplicates) | set(self.email_duplicates)
 
+    @property
+    def duplicates(self) -> int:
+        """Extra copies delivered, Slack posts and emails together."""
+        return sum(self.slack_duplicates.values()) + sum(self.email_duplicates.values())
+
 
 async def ledger(
     db_url: str, people: Sequence[Grantee], standin: SlackStandIn, sink: MailSink
@@ -786,6 +773,32 @@ async def instances(*processes: ServiceProcess) -> AsyncIterator[Sequence[Servic
         for process in processes:
             with contextlib.suppress(AssertionError):
                 await process.kill()
+
+
+@asynccontextmanager
+async def seeded_service(
+    db_url: str,
+    folder: Path,
+    people: Sequence[Grantee],
+    *,
+    also_seeded: Sequence[Grantee] = (),
+    outbox: dict[str, float] | None = None,
+    claim_seconds: float = 5.0,
+) -> AsyncIterator[tuple[ServiceProcess, SlackStandIn, MailSink]]:
+    """The round seeded for `people` (and `also_seeded`), their receivers, and one service "svc"
+    set up against them but not started (start it with `instances`)."""
+    await seed(db_url, folder, [*people, *also_seeded])
+    async with receivers(people) as (standin, sink):
+        settings = write_settings(
+            folder,
+            "svc",
+            db_url=db_url,
+            sink=sink,
+            standin=standin,
+            outbox=outbox,
+            claim_seconds=claim_seconds,
+        )
+        yield ServiceProcess("svc", settings), standin, sink
 
 
 REPORTED: list[str] = []  # printed again at the end of the run (tests/faults/conftest.py)

@@ -20,12 +20,11 @@ import storage
 from bot import admin
 from bot.channels.email_inbound import EmailInbound
 from bot.service import Service, build_service
-from bot.settings import Settings
 from storage import models as m
 from storage.records import CheckInContext
+from tests.support.email_service import email_settings, smtp_server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-DOMAIN = "replies.example.org"
 AMINA = "amina@unitythroughfood.example.org"
 RAJ = "raj@belgravearts.example.org"
 
@@ -112,49 +111,29 @@ class EmailWorld:
         return received.outcome
 
 
-def settings(db_url: str, relay_port: int) -> Settings:
-    return Settings.model_validate(
-        {
-            "database": {"url": db_url},
-            "email": {
-                "from_address": "checkins@bridges.example.org",
-                "reply_domain": DOMAIN,
-                "inbound_host": "127.0.0.1",
-                "inbound_port": 0,
-                "relay": f"smtp://127.0.0.1:{relay_port}",
-                "smtp_starttls": False,
-            },
-        }
-    )
-
-
 @asynccontextmanager
 async def email_world(
     db_url: str, *, grantees: tuple[str, ...] = (AMINA, RAJ)
 ) -> AsyncIterator[EmailWorld]:
     """The service with a round open and each grantee's first email sent (and read back)."""
     relay = Relay()
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(relay, hostname="relay.test"), "127.0.0.1", 0)
-    relay.port = int(server.sockets[0].getsockname()[1])
-    clock = Clock()
-    service = build_service(settings(db_url, relay.port), clock=clock, scheduler=False)
-    await service.start()
-    try:
-        inbound = next(c for c in service.components if isinstance(c, EmailInbound))
-        world = EmailWorld(service, inbound, relay, clock)
-        programme = await admin.load_programme(EXAMPLES / "programme.toml")
-        await admin.import_grantees(EXAMPLES / "grantees.csv", programme.slug)
-        await admin.open_round(programme.slug, "2026 Q4", now=clock(), timezone="Europe/London")
-        for address in grantees:
-            (context,) = await storage.open_checkins_for_email(address)
-            await inbound.open_checkin(context.checkin.id, occasion="round-opened")
-            world.threads[address] = Thread(context, await relay.next())
-        yield world
-    finally:
-        await service.stop()
-        server.close()
-        await server.wait_closed()
+    async with smtp_server(relay, "relay.test") as relay.port:
+        clock = Clock()
+        service = build_service(email_settings(db_url, relay.port), clock=clock, scheduler=False)
+        await service.start()
+        try:
+            inbound = next(c for c in service.components if isinstance(c, EmailInbound))
+            world = EmailWorld(service, inbound, relay, clock)
+            programme = await admin.load_programme(EXAMPLES / "programme.toml")
+            await admin.import_grantees(EXAMPLES / "grantees.csv", programme.slug)
+            await admin.open_round(programme.slug, "2026 Q4", now=clock(), timezone="Europe/London")
+            for address in grantees:
+                (context,) = await storage.open_checkins_for_email(address)
+                await inbound.open_checkin(context.checkin.id, occasion="round-opened")
+                world.threads[address] = Thread(context, await relay.next())
+            yield world
+        finally:
+            await service.stop()
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,10 @@ from typing import Any
 from hypothesis import strategies as st
 
 from bot.channels import slack_blocks
+from bot.channels.slack_standin import TEAM_ID
+from tests.support.fake_slack import message_event
 
-TEAM = "T0TEAM0001"
+TEAM = TEAM_ID
 _UNICODE = st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
 _PIECES = ["12", "skip", "back", "later", "help", "<!channel>", "<@U0RHYS0001>", "&lt;b&gt;"]
 _PIECES += ["\u202e", "\x00", "\ufeff", "\U0001f600", "\r\n", "*bold*", "`x`", "<script>"]
@@ -42,30 +44,9 @@ JSON = st.recursive(
 )
 
 
-def _event_id() -> str:
-    return f"Ev{uuid.uuid4().hex[:12].upper()}"
-
-
 def dm(user: str, text: Any) -> dict[str, Any]:
-    """An Events API envelope for a DM, as Slack sends it."""
-    ts = f"{time.time():.6f}"
-    return {
-        "token": "unused",
-        "team_id": TEAM,
-        "api_app_id": "A0APP00001",
-        "type": "event_callback",
-        "event_id": _event_id(),
-        "event_time": int(time.time()),
-        "event": {
-            "type": "message",
-            "channel_type": "im",
-            "channel": f"D{user}",
-            "user": user,
-            "text": text,
-            "ts": ts,
-            "event_ts": ts,
-        },
-    }
+    """An Events API envelope for a DM, as Slack sends it; `text` may be of any type here."""
+    return message_event(user, text)
 
 
 def click(user: Any, *, question: str, text: str, tag: str) -> dict[str, Any]:

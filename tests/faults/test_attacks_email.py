@@ -11,7 +11,6 @@ import pytest
 
 from tests.faults.email_harness import (
     AMINA,
-    DOMAIN,
     RAJ,
     EmailWorld,
     Snapshot,
@@ -22,6 +21,7 @@ from tests.faults.email_harness import (
     snapshot,
 )
 from tests.faults.tally import Tally
+from tests.support.email_service import DOMAIN
 
 LOGGER = "bot.channels.email_inbound"
 EVIL = "mallory@evil.example.com"

@@ -29,6 +29,7 @@ from tests.support.slack_harness import (
     SlackHarness,
     slack_harness,
 )
+from tests.support.slack_text import mrkdwn_texts
 
 RAJ = "U0RAJP0001"  # a grantee of the same programme, linked by his Slack id
 RAJ_EMAIL = "raj@belgravearts.example.org"
@@ -251,24 +252,6 @@ async def test_checkin_status_and_home_show_only_the_users_own_check_ins(
         assert "Harbour" not in shown and "1 of" not in shown  # nothing of Amina's
 
 
-def texts(call: Call) -> list[str]:
-    """The top-level text and every mrkdwn text of a posted or updated message."""
-    found = [str(call.params.get("text", ""))]
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(call.params.get("blocks"))
-    return found
-
-
 # what a grantee types, as Slack delivers it: their text escaped, mentions and links as markup
 HOSTILE = (
     "&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x onerror=alert(1)&gt; "
@@ -306,9 +289,9 @@ async def test_markup_in_a_free_text_answer_is_escaped_in_every_slack_message(
     assert len(sent) >= 4
     for call in sent:
         with tally.case("attacks slack"):
-            for text in texts(call):
+            for text in mrkdwn_texts(call):
                 assert not any(raw in text for raw in RAW), text
-    shown = "\n".join(t for c in sent for t in texts(c))
+    shown = "\n".join(t for c in sent for t in mrkdwn_texts(c))
     for escaped in SHOWN:
         assert escaped in shown, escaped
 

@@ -11,17 +11,14 @@ import pytest
 
 from tests.faults.cluster import (
     Load,
-    ServiceProcess,
     expected_messages,
     grantees,
     instances,
     ledger,
     live,
-    receivers,
     report,
-    seed,
+    seeded_service,
     wait_outbox_drained,
-    write_settings,
 )
 from tests.faults.private_postgres import PrivatePostgres, why_unavailable
 
@@ -50,20 +47,11 @@ async def test_database_restarts_under_load_lose_nothing(
     db_url = private_postgres.url
     people = grantees(slack=16, by_email=16)
     total = 5 * len(people)
-    await seed(db_url, tmp_path, people)
-    async with receivers(people) as (standin, sink):
-        # leases longer than the outage: a message sent just before it is marked sent once the
-        # database is back, before its lease would let anyone send it again
-        settings = write_settings(
-            tmp_path,
-            "svc",
-            db_url=db_url,
-            sink=sink,
-            standin=standin,
-            outbox={"lease_seconds": 8.0},
-            claim_seconds=8.0,
-        )
-        service = ServiceProcess("svc", settings)
+    # leases longer than the outage: a message sent just before it is marked sent once the
+    # database is back, before its lease would let anyone send it again
+    async with seeded_service(
+        db_url, tmp_path, people, outbox={"lease_seconds": 8.0}, claim_seconds=8.0
+    ) as (service, standin, sink):
         async with instances(service):
             pid = service.pid
             load = Load(
@@ -88,7 +76,7 @@ async def test_database_restarts_under_load_lose_nothing(
             lines = list(service.lines)
         found = await ledger(db_url, people, standin, sink)
 
-    duplicates = sum(found.slack_duplicates.values()) + sum(found.email_duplicates.values())
+    duplicates = found.duplicates
     refused = sum("inbound email could not be handled" in line for line in lines)
     report(
         "database restart",

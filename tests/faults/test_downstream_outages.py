@@ -10,7 +10,6 @@ import pytest
 
 from tests.faults.cluster import (
     Load,
-    ServiceProcess,
     checkins,
     expected_messages,
     grantees,
@@ -18,11 +17,9 @@ from tests.faults.cluster import (
     ledger,
     live,
     query,
-    receivers,
     report,
-    seed,
+    seeded_service,
     wait_outbox_drained,
-    write_settings,
 )
 from tests.support.fake_slack import Call
 
@@ -38,12 +35,10 @@ async def test_outages_delay_messages_and_lose_or_repeat_none(
 ) -> None:
     started = time.monotonic()
     people = grantees(slack=12, by_email=12)
-    await seed(postgres_url, tmp_path, people)
-    async with receivers(people) as (standin, sink):
+    async with seeded_service(postgres_url, tmp_path, people) as (service, standin, sink):
         calls: list[tuple[float, Call]] = []
         standin.on_call = lambda call: calls.append((time.monotonic(), call))
-        settings = write_settings(tmp_path, "svc", db_url=postgres_url, sink=sink, standin=standin)
-        service = ServiceProcess("svc", settings)
+        settings = service.settings
         # both down before the service starts: its first tick sends into the outage
         await sink.stop()
         standin.fail_for(60, "internal_error", status=500)
@@ -72,7 +67,7 @@ async def test_outages_delay_messages_and_lose_or_repeat_none(
     under_load = sum(1 for at, c in calls if at >= second and not c.response.get("ok"))
     by_error = {e: sum(c.response.get("error") == e for c in refused) for e in _errors(refused)}
     early = _calls_inside_pauses(calls)
-    duplicates = sum(found.slack_duplicates.values()) + sum(found.email_duplicates.values())
+    duplicates = found.duplicates
     report(
         "outages",
         f"relay down {RELAY_DOWN:.0f}s, Slack 500 for {SERVER_ERRORS}s then ratelimited for "

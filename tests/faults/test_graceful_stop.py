@@ -13,7 +13,6 @@ import pytest
 from tests.faults.cluster import (
     Grantee,
     Load,
-    ServiceProcess,
     expected_messages,
     grantees,
     instances,
@@ -22,12 +21,10 @@ from tests.faults.cluster import (
     not_recorded,
     outbound_states,
     query,
-    receivers,
     reply_to,
     report,
-    seed,
+    seeded_service,
     wait_outbox_drained,
-    write_settings,
 )
 
 pytestmark = pytest.mark.postgres
@@ -85,10 +82,8 @@ async def test_sigterm_finishes_in_flight_work(postgres_url: str, tmp_path: Path
     started = time.monotonic()
     people = grantees(slack=12, by_email=12)
     held = Grantee(900, "held@load.example.org", None)  # answers in the email held open
-    await seed(postgres_url, tmp_path, [*people, held])
-    async with receivers(people) as (standin, sink):
-        settings = write_settings(tmp_path, "svc", db_url=postgres_url, sink=sink, standin=standin)
-        service = ServiceProcess("svc", settings)
+    seeded = seeded_service(postgres_url, tmp_path, people, also_seeded=[held])
+    async with seeded as (service, standin, sink):
         async with instances(service):
             load = Load(live(service), standin, sink)
             running = asyncio.create_task(load.run(people))
@@ -125,7 +120,7 @@ async def test_sigterm_finishes_in_flight_work(postgres_url: str, tmp_path: Path
         found = await ledger(postgres_url, people, standin, sink)
         held_replies = [m for m in sink.to(held.email) if "<held@" in str(m["References"])]
 
-    duplicates = sum(found.slack_duplicates.values()) + sum(found.email_duplicates.values())
+    duplicates = found.duplicates
     report(
         "graceful stop",
         f"SIGTERM under load: exit {exit_status} after {stop_took:.1f}s; the email held mid-DATA "

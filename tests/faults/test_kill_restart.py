@@ -10,7 +10,6 @@ import pytest
 
 from tests.faults.cluster import (
     Load,
-    ServiceProcess,
     expected_messages,
     grantees,
     instances,
@@ -18,11 +17,9 @@ from tests.faults.cluster import (
     live,
     not_recorded,
     query,
-    receivers,
     report,
-    seed,
+    seeded_service,
     wait_outbox_drained,
-    write_settings,
 )
 
 pytestmark = pytest.mark.postgres
@@ -35,18 +32,9 @@ async def test_sigkill_under_load_loses_nothing_and_sends_once(
     started = time.monotonic()
     people = grantees(slack=40, by_email=40)
     total = 5 * len(people)
-    await seed(postgres_url, tmp_path, people)
-    async with receivers(people) as (standin, sink):
-        settings = write_settings(
-            tmp_path,
-            "svc",
-            db_url=postgres_url,
-            sink=sink,
-            standin=standin,
-            outbox={"lease_seconds": 3.0},
-            claim_seconds=3.0,
-        )
-        service = ServiceProcess("svc", settings)
+    async with seeded_service(
+        postgres_url, tmp_path, people, outbox={"lease_seconds": 3.0}, claim_seconds=3.0
+    ) as (service, standin, sink):
         async with instances(service):
             load = Load(live(service), standin, sink, deadline=120)
             running = asyncio.create_task(load.run(people))
@@ -67,7 +55,7 @@ async def test_sigkill_under_load_loses_nothing_and_sends_once(
             states = await wait_outbox_drained(postgres_url, timeout=30)
         found = await ledger(postgres_url, people, standin, sink)
 
-    duplicates = sum(found.slack_duplicates.values()) + sum(found.email_duplicates.values())
+    duplicates = found.duplicates
     lost_events = tally.slack_retried  # deliveries Slack would have had to make again
     report(
         "kill/restart",

@@ -43,8 +43,8 @@ from conversations.state import (
     Status,
     Transition,
 )
-from tests.faults.answer_checks import assert_valid_value
 from tests.faults.tally import Tally, pure
+from tests.support.answer_checks import assert_valid_value
 
 MINI = Path(__file__).resolve().parents[1] / "data" / "mini_framework.toml"
 FRAMEWORKS = {

@@ -25,7 +25,6 @@ from bot.frameworks import framework_for
 from conversations.state import EngineOptions, SessionState
 from tests.faults.email_harness import (
     AMINA,
-    DOMAIN,
     RAJ,
     EmailWorld,
     Snapshot,
@@ -35,6 +34,7 @@ from tests.faults.email_harness import (
 )
 from tests.faults.mime import deliveries, raw_emails
 from tests.faults.tally import Tally, io, pure
+from tests.support.email_service import DOMAIN
 
 OUTCOMES = {
     "saved",

@@ -18,7 +18,6 @@ from bot.channels import slack_blocks
 from bot.frameworks import framework_for
 from conversations.answers import Parsed, parse_answer
 from storage import models as m
-from tests.faults.answer_checks import assert_valid_value
 from tests.faults.slack_payloads import (
     JSON,
     TEXTS,
@@ -27,8 +26,9 @@ from tests.faults.slack_payloads import (
     not_grantee_events,
 )
 from tests.faults.tally import Tally, io
-from tests.support.fake_slack import Call
+from tests.support.answer_checks import assert_valid_value
 from tests.support.slack_harness import AMINA, AMINA_EMAIL, STRANGER, SlackHarness, slack_harness
+from tests.support.slack_text import mrkdwn_texts
 
 STRANGERS = [STRANGER, "U0NOSUCH01", "W0ENTERPRS"]
 
@@ -101,24 +101,6 @@ async def test_signed_payloads_that_are_no_grantee_action_get_2xx_or_4xx_and_sto
         assert 200 <= status < 500, status
         assert await stored() == before
         assert errors(caplog) == []
-
-
-def mrkdwn_texts(call: Call) -> list[str]:
-    """The top-level text and every mrkdwn text of a posted or updated message."""
-    found = [str(call.params.get("text", ""))]
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
-                found.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(call.params.get("blocks"))
-    return found
 
 
 def assert_escaped(text: str) -> None:

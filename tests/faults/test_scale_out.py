@@ -56,8 +56,7 @@ async def test_two_instances_share_a_round(postgres_url: str, tmp_path: Path) ->
         f"2 instances, {len(people)} grantees: {tally.slack_acked} Slack events and "
         f"{tally.email_acked} emails acknowledged, {found.answers} answers stored once "
         f"({len(found.wrong)} lost or duplicated); {found.sent_rows} messages sent once "
-        f"({found.slack_posts} Slack posts, {found.emails} emails; "
-        f"{sum(found.slack_duplicates.values()) + sum(found.email_duplicates.values())} "
+        f"({found.slack_posts} Slack posts, {found.emails} emails; {found.duplicates} "
         f"duplicates); acknowledged by a/b: {tally.acked_by['a']}/{tally.acked_by['b']}, "
         f"first messages sent by a/b: {first_sends['a']}/{first_sends['b']}; "
         f"{time.monotonic() - started:.1f}s",

@@ -28,6 +28,7 @@ from conversations.framework import (
     YesNoQuestion,
     load_builtin,
 )
+from tests.support.answer_checks import assert_valid_value
 
 FW = load_builtin("social_cohesion_v1")
 
@@ -401,26 +402,8 @@ def test_parse_never_raises_and_always_explains(key: str, text: str) -> None:
             assert result.example in result.reason
         return
     assert isinstance(result, Parsed)
-    _assert_kind(q, result.value)
+    assert_valid_value(q, result.value)
     assert format_answer(q, result.value).strip()
-
-
-def _assert_kind(q: Question, value: AnswerValue) -> None:
-    if isinstance(q, (CountQuestion, ScaleQuestion)):
-        assert isinstance(value, int) and not isinstance(value, bool)
-        assert value >= q.min and (q.max is None or value <= q.max)
-    elif isinstance(q, NumberQuestion):
-        assert isinstance(value, float)
-        assert (q.min is None or value >= q.min) and (q.max is None or value <= q.max)
-    elif isinstance(q, ChoiceQuestion):
-        assert value in [o.value for o in q.options]
-    elif isinstance(q, YesNoQuestion):
-        assert isinstance(value, bool)
-    elif isinstance(q, ProportionQuestion):
-        assert isinstance(value, dict) and 0 <= value["x"] <= value["n"]
-        assert value["n"] >= 1 and (q.max_n is None or value["n"] <= q.max_n)
-    else:
-        assert isinstance(value, str) and value == value.strip() and value
 
 
 @st.composite
