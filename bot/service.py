@@ -48,6 +48,7 @@ class Service:
         _configure_outbox(self.dispatcher, settings)
         self.dispatcher.completion_in_background = True
         self._stopping = asyncio.Event()
+        self._database: object | None = None
 
     def add_channel(self, channel: Channel) -> None:
         self.channels[channel.name] = channel
@@ -58,6 +59,7 @@ class Service:
     async def start(self) -> None:
         # the database comes first: tortoise's context must exist before any task that uses it
         await storage.connect(self.settings.database_url())
+        self._database = storage.current_database()
         started: list[Component] = []
         try:
             for component in self.components:
@@ -67,7 +69,7 @@ class Service:
         except BaseException:
             for component in reversed(started):
                 await component.stop()
-            await storage.disconnect()
+            await storage.disconnect(self._database)
             raise
         # one line with every bound address: ports may be chosen at start (0), and scripts,
         # tests and operators read them from here
@@ -106,7 +108,7 @@ class Service:
             await asyncio.wait_for(self.dispatcher.settle(), timeout=max(grace, 10.0))
         if grace:
             await _let_finish(grace)
-        await storage.disconnect()
+        await storage.disconnect(self._database)
         log.info("stopped")
 
     def request_stop(self) -> None:

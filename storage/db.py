@@ -324,14 +324,23 @@ async def _attach_sqlite_worker(url: str) -> None:
     attach_worker(worker)
 
 
-async def disconnect() -> None:
-    """Close the connections opened by `connect` (safe to call when not connected)."""
+def current_database() -> TortoiseContext | None:
+    """The connection set `connect` opened for this task, to close it from another one."""
+    return get_current_context()
+
+
+async def disconnect(opened: object | None = None) -> None:
+    """Close the connections opened by `connect` (safe to call when not connected).
+
+    `opened` (from current_database) closes that set even from a task that cannot see it, such
+    as a test fixture's teardown for a service started inside the test.
+    """
     from storage.plans import detach_worker
 
-    ctx = get_current_context()
+    ctx = opened if isinstance(opened, TortoiseContext) else get_current_context()
     if ctx is None:
         return
-    worker = detach_worker()
+    worker = detach_worker(ctx)
     if worker is not None:
         await worker.close()
     try:

@@ -92,8 +92,8 @@ def attach_worker(worker: SqliteWorker) -> None:
         _workers[context] = worker
 
 
-def detach_worker() -> SqliteWorker | None:
-    context = get_current_context()
+def detach_worker(context: TortoiseContext | None = None) -> SqliteWorker | None:
+    context = context or get_current_context()
     return _workers.pop(context, None) if context is not None else None
 
 
