@@ -29,7 +29,8 @@ def utc_or_none(moment: datetime | None) -> datetime | None:
     return None if moment is None else utc(moment)
 
 
-def _plain(value: Any) -> Any:
+def plain_json(value: Any) -> Any:
+    """json.dumps' fallback: mappings (such as frozen state) as plain dicts."""
     if isinstance(value, Mapping):
         return dict(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
@@ -37,7 +38,7 @@ def _plain(value: Any) -> Any:
 
 def as_json(value: Any) -> Encoded:
     """A value for a JSON column, encoded here so that a plain string stays a string."""
-    return Encoded(json.dumps(value, default=_plain, ensure_ascii=False))
+    return Encoded(json.dumps(value, default=plain_json, ensure_ascii=False))
 
 
 def as_json_or_none(value: Any) -> Encoded | None:

@@ -16,6 +16,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from storage import models as m
+from storage.common import plain_json
 
 _PLACEHOLDER = re.compile(r"\?")
 
@@ -86,14 +87,8 @@ def decoded(value: Any) -> Any:
 
 def encoded(value: Any) -> str:
     """A value for a JSON column; a plain string stays a JSON string."""
-    return json.dumps(value, default=_plain, ensure_ascii=False)
+    return json.dumps(value, default=plain_json, ensure_ascii=False)
 
 
 def encoded_or_none(value: Any) -> str | None:
     return None if value is None else encoded(value)
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "items"):
-        return dict(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

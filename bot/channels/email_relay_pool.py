@@ -18,23 +18,17 @@ class RelayPool:
 
     def __init__(self, factory: Callable[[], RelayClient], size: int) -> None:
         self._factory = factory
-        self._size = size
         self._idle: list[RelayClient] = []
-        self._made = 0
         self._free = asyncio.Semaphore(size)
 
     async def send(self, message: Message, sender: str) -> None:
         async with self._free:
-            client = self._idle.pop() if self._idle else self._new()
+            client = self._idle.pop() if self._idle else self._factory()
             try:
                 await client.send(message, sender)
             finally:
                 # a client whose send failed has dropped its connection and reconnects next time
                 self._idle.append(client)
-
-    def _new(self) -> RelayClient:
-        self._made += 1
-        return self._factory()
 
     async def close(self) -> None:
         for client in self._idle:
