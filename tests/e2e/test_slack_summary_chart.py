@@ -167,7 +167,8 @@ async def test_a_failed_upload_keeps_the_text_and_is_retried_alone(
     assert summary.response["ok"] and slack.charts(AMINA) == []
 
     async def recorded() -> bool:
-        return bool(await queued("summary_chart"))
+        # the failed attempt has been written back to the row, not merely made
+        return any(m.attempts for m in await queued("summary_chart"))
 
     await eventually(recorded)
     (waiting,) = await queued("summary_chart")
@@ -199,7 +200,9 @@ async def test_the_chart_waits_for_a_summary_text_that_failed(slack: SlackHarnes
     await slack.say(AMINA, "submit")
 
     async def both_waiting() -> bool:
-        return bool(await queued("summary")) and bool(await queued("summary_chart"))
+        # the chart's row has been tried once and put back, not merely stored
+        charts = await queued("summary_chart")
+        return bool(await queued("summary")) and any(m.last_error for m in charts)
 
     await eventually(both_waiting)
     (chart_row,) = await queued("summary_chart")
