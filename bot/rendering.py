@@ -40,6 +40,9 @@ class Renderer:
             autoescape=select_autoescape(["html", "html.j2"]),
             trim_blocks=True,
             lstrip_blocks=True,
+            # templates change with a release, not while serving: checking each file's time on
+            # every render was a twentieth of the cost of a Slack turn
+            auto_reload=False,
         )
         self.env.globals["hint"] = answer_hint
         self.env.filters["sentence"] = _sentence

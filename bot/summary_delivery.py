@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import threading
 from datetime import datetime
 from typing import Any
 
@@ -66,18 +65,14 @@ class SummaryOnCompletion:
         await self.dispatcher.outbox.send_now(ids)
 
 
-_DRAWING = threading.Lock()  # matplotlib's shared caches are not safe to fill from two threads
-
-
 def _drawn(
     summary: GranteeSummary, renderer: SummaryRenderer, channel_name: str
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The summary's payload for this channel, and the chart to upload after it, if any."""
     uploads = channel_name in CHART_UPLOAD_CHANNELS
     inline = channel_name not in TEXT_ONLY_CHANNELS and not uploads
-    with _DRAWING:
-        payload = summary_payload(summary, renderer, charts=inline)
-        return payload, slack_chart(summary) if uploads else None
+    payload = summary_payload(summary, renderer, charts=inline)
+    return payload, slack_chart(summary) if uploads else None
 
 
 def register(dispatcher: Dispatcher) -> None:

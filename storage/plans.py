@@ -1,16 +1,20 @@
 """Statement plans: a storage operation written once as a generator of SQL, run by each engine.
 
 A plan yields `Statement`s and receives each one's rows; what it returns is the operation's
-result, and an exception it raises rolls everything back. On SQLite the whole plan runs in a
-database thread in one hop (a message's step used to cost a dozen hops, each waiting for the
-event loop to come round again), on a connection of its own so that plans queue in that thread
-instead of taking turns at tortoise's connection lock; on PostgreSQL each statement is one
-round trip on a single pooled connection, inside one transaction.
+result, and an exception it raises rolls everything back. On SQLite a plan runs on the event
+loop's own thread, on a connection of its own: its statements take microseconds (WAL, no sync
+on commit), far less than handing the plan to a database thread and back, which cost more than
+the statements themselves. Waiting for another connection's write lock is the one slow part,
+so that is never done blocking the loop: the plan pauses and tries again. On PostgreSQL each
+statement is one round trip on a single pooled connection, inside one transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
+import logging
 import sqlite3
 import weakref
 from collections.abc import Generator, Sequence
@@ -25,6 +29,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 
 from storage.sql import connection, is_postgres, spelled
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Rows = list[dict[str, Any]]
 
@@ -38,48 +43,130 @@ class Statement:
 Plan = Generator[Statement, Rows, T]
 
 
+# how long a plan waits for another connection's write lock before it fails as locked
+_LOCK_WAIT_SECONDS = 5.0
+_LOCK_PAUSES = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05)  # then the last, repeatedly
+# Checkpoints (copying the WAL back into the database, with a sync) are left to a thread, so
+# that they never hold up the loop: one is started after this many commits here.
+_COMMITS_PER_CHECKPOINT = 500
+
+
 class SqliteWorker:
-    """A SQLite connection of the hot path's own, used only from its one thread."""
+    """The hot path's own SQLite connection, used on the event loop's thread.
+
+    It never waits for a lock (busy_timeout 0): a statement that finds the database locked
+    changed nothing, so the plan pauses without blocking the loop and runs that statement
+    again. Its checkpoints run in a thread of their own, on a second connection.
+    """
 
     def __init__(self, path: str, pragmas: dict[str, str]) -> None:
         self.path = path
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="checkins-sqlite")
         self._db: sqlite3.Connection | None = None
         self._pragmas = pragmas
+        self._commits = 0
+        self._checkpoint: asyncio.Future[None] | None = None
 
     async def open(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self.executor, self._open)
-
-    def _open(self) -> None:
-        # autocommit: the plan runner says BEGIN and COMMIT itself
-        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
+        # check_same_thread off: the connection is used by one loop, from whichever thread
+        # runs it; statements never overlap, as each runs to its end without yielding
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         for name, value in self._pragmas.items():
             db.execute(f"PRAGMA {name}={value}")
+        db.execute("PRAGMA busy_timeout=0")  # waits happen in the plan runner, not in SQLite
+        db.execute("PRAGMA wal_autocheckpoint=0")
         db.execute("PRAGMA foreign_keys=ON")  # as tortoise's own connection has it
         self._db = db
 
     async def run(self, plan: Plan[T], atomic: bool) -> T:
-        loop = asyncio.get_running_loop()
+        if self._db is None:
+            raise OperationalError("the SQLite plan connection is closed")
         try:
-            return await loop.run_in_executor(self.executor, self._drive, plan, atomic)
+            result = await _drive_inline(self._db, plan, atomic)
         except sqlite3.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
         except sqlite3.Error as exc:
             raise OperationalError(str(exc)) from exc
+        if atomic:
+            self._count_commit()
+        return result
 
-    def _drive(self, plan: Plan[T], atomic: bool) -> T:
-        if self._db is None:
-            raise OperationalError("the SQLite worker connection is closed")
-        return _drive_sqlite(self._db, plan, atomic)
+    def _count_commit(self) -> None:
+        self._commits += 1
+        if self._commits < _COMMITS_PER_CHECKPOINT or self._checkpoint is not None:
+            return
+        self._commits = 0
+        loop = asyncio.get_running_loop()
+        self._checkpoint = loop.run_in_executor(self.executor, _checkpoint, self.path)
+        self._checkpoint.add_done_callback(self._checkpointed)
+
+    def _checkpointed(self, done: asyncio.Future[None]) -> None:
+        self._checkpoint = None
+        if not done.cancelled() and done.exception() is not None:
+            # the WAL only grows until the next one; nothing is lost
+            log.warning("SQLite checkpoint failed: %s", done.exception())
 
     async def close(self) -> None:
-        def close() -> None:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-        await asyncio.get_running_loop().run_in_executor(self.executor, close)
+        if self._checkpoint is not None:
+            with contextlib.suppress(sqlite3.Error):
+                await self._checkpoint
+        if self._db is not None:
+            self._db.close()
+            self._db = None
         self.executor.shutdown(wait=True)
+
+
+def _checkpoint(path: str) -> None:
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        db.execute("PRAGMA busy_timeout=1000")
+        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        db.close()
+
+
+def _locked(exc: sqlite3.OperationalError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc)
+
+
+async def _execute(db: sqlite3.Connection, sql: str, values: Sequence[Any]) -> Rows:
+    """The statement's rows; while another connection holds the lock, pause and try again."""
+    waited = 0.0
+    for attempt in itertools.count():
+        try:
+            cursor = db.execute(sql, list(values))
+            names = [column[0] for column in cursor.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        except sqlite3.OperationalError as exc:
+            # inside a transaction it cannot pause: another plan would run inside it meanwhile
+            if not _locked(exc) or db.in_transaction or waited >= _LOCK_WAIT_SECONDS:
+                raise
+        pause = _LOCK_PAUSES[min(attempt, len(_LOCK_PAUSES) - 1)]
+        await asyncio.sleep(pause)
+        waited += pause
+    raise AssertionError("unreachable")  # itertools.count never ends
+
+
+async def _drive_inline(db: sqlite3.Connection, plan: Plan[T], atomic: bool) -> T:
+    if atomic:
+        # IMMEDIATE takes the write lock now: once it is held no statement of the plan can
+        # find the database locked, so only this one ever pauses inside the plan
+        await _execute(db, "BEGIN IMMEDIATE", ())
+    try:
+        statement = next(plan)
+        while True:
+            statement = plan.send(await _execute(db, statement.sql, statement.values))
+    except StopIteration as done:
+        if atomic:
+            db.execute("COMMIT")
+        return done.value  # type: ignore[no-any-return]
+    except BaseException:
+        if atomic and db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 # one worker per tortoise context (a context is one connected database in one process)

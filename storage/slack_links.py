@@ -46,19 +46,20 @@ async def open_checkins_brief(slack_user_id: str) -> list[OpenCheckIn]:
 
 
 async def open_checkins_routed(
-    slack_user_id: str, choose: Callable[[Sequence[OpenCheckIn]], OpenCheckIn]
+    slack_user_id: str, choose: Callable[[Sequence[OpenCheckIn]], OpenCheckIn | None]
 ) -> tuple[list[OpenCheckIn], CheckInContext | None]:
-    """As open_checkins_brief, with the context of the one `choose` picks, in one go."""
+    """As open_checkins_brief, with the context of the one `choose` picks (if any), in one go."""
     return await plans.run(_routed(slack_user_id, choose), atomic=False)
 
 
 def _routed(
-    slack_user_id: str, choose: Callable[[Sequence[OpenCheckIn]], OpenCheckIn]
+    slack_user_id: str, choose: Callable[[Sequence[OpenCheckIn]], OpenCheckIn | None]
 ) -> Plan[tuple[list[OpenCheckIn], CheckInContext | None]]:
     briefs = _briefs((yield Statement(_BRIEF, [slack_user_id, True])))
-    if not briefs:
+    chosen = choose(briefs) if briefs else None
+    if chosen is None:
         return briefs, None
-    found = plans.first((yield context_statement(choose(briefs).checkin_id)))
+    found = plans.first((yield context_statement(chosen.checkin_id)))
     return briefs, context_of(found) if found is not None else None
 
 

@@ -346,11 +346,32 @@ def attachments(message: Message) -> tuple[str, ...]:
 # ---- the reply's words ------------------------------------------------------------------------
 
 
+def _before_closing_quote(text: str) -> str:
+    """The text above a block of quoted lines that runs to the end, as top-posted replies have.
+
+    That block is the earlier email, dropped in any case; leaving it out spares the reply
+    parser's many-language patterns a scan of all of it. Text with anything written below a
+    quoted line (inline answers) is kept whole.
+    """
+    lines = text.splitlines(keepends=True)
+    first_quoted: int | None = None
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith(">"):
+            if first_quoted is None:
+                first_quoted = index
+        elif stripped and first_quoted is not None:
+            return text
+    # its first line stays: the parser reads a text ending in a quote as the full one
+    return text if first_quoted is None else "".join(lines[: first_quoted + 1])
+
+
 def strip_quoted(text: str) -> str:
     """The newest part of a reply: quoted text, quote headers and signatures removed."""
     extra = _EXTRA_QUOTE_HEADER.search(text)
     if extra is not None:
         text = text[: extra.start()]
+    text = _before_closing_quote(text)
     parsed = ReplyText(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
     top = parsed.replies[0].body if parsed.replies else ""
     return "\n".join(line for line in top.splitlines() if not line.lstrip().startswith(">"))

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 import storage
 from bot.channels import slack_blocks
 from bot.channels.base import Delivery, PermanentFailure, TemporaryFailure
-from bot.channels.slack_guard import guarded
+from bot.channels.slack_guard import events_app
 from bot.rendering import ConversationView, Renderer
 from bot.settings import SettingsError, SlackSettings
 from conversations.state import Prompt
@@ -302,7 +302,7 @@ class SlackServer:
                 "Credentials); or set SLACK_APP_TOKEN to use Socket Mode instead"
             )
         secret = self.settings.signing_secret.get_secret_value()
-        self._runner = web.AppRunner(guarded(self.app.web_app(path=EVENTS_PATH), secret))
+        self._runner = web.AppRunner(events_app(self.app, secret, EVENTS_PATH))
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.http_host, self.settings.http_port)
         await site.start()

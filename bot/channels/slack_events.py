@@ -126,12 +126,20 @@ class SlackBot:
         click = slack_blocks.click_inbound(body)
         if click is None:
             return
-        checkins = await self.open_checkins(click.message.sender) or []
-        matching = [
-            c
-            for c in checkins
-            if slack_blocks.round_tag(c.programme_name, c.period) == click.round_tag
-        ]
+
+        def in_round(checkins: Sequence[OpenCheckIn]) -> OpenCheckIn | None:
+            tag = slack_blocks.round_tag
+            return next(
+                (c for c in checkins if tag(c.programme_name, c.period) == click.round_tag), None
+            )
+
+        # the usual case in one read, as for messages: the check-ins and the clicked one's context
+        routed, context = await storage.open_checkins_routed(click.message.sender, in_round)
+        if routed and all(c.timezone for c in routed):
+            checkins = routed
+        else:
+            checkins, context = await self.open_checkins(click.message.sender) or [], None
+        matching = [c for c in checkins if in_round([c]) is not None]
         if not matching:
             # a closed round, or a button from a round this user has no check-in in
             log.info(
@@ -144,7 +152,9 @@ class SlackBot:
                 click.message.sender, ROUND_CLOSED, key=f"notice:{click.message.external_id}"
             )
             return
-        report = await self.dispatcher.handle(matching[0].checkin_id, click.message)
+        report = await self.dispatcher.handle(
+            matching[0].checkin_id, click.message, context=context
+        )
         await self.close_review(matching[0].checkin_id, report, click)
 
     async def command_reply(self, command: dict[str, Any]) -> tuple[str, int | None]:
@@ -216,7 +226,12 @@ def build_app(bot: SlackBot, settings: SlackSettings, listeners: InFlight) -> As
     """
     secret = settings.signing_secret.get_secret_value() if settings.signing_secret else ""
     app = AsyncApp(
-        client=bot.channel.client, signing_secret=secret, process_before_response=True
+        client=bot.channel.client,
+        signing_secret=secret,
+        process_before_response=True,
+        # the HTTP endpoint checks signatures before bolt reads a byte (slack_guard); Socket
+        # Mode needs none
+        request_verification_enabled=False,
     )
 
     # Slack has been answered before this work starts, so it will not deliver the event again:

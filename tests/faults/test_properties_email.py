@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
+from mailparser_reply.parser import EmailMessage as ReplyText
 
 import storage
 from bot.channels.email_parsing import (
+    LANGUAGES,
     automated,
     bounce,
     external_id,
@@ -19,6 +21,7 @@ from bot.channels.email_parsing import (
     read_reply,
     referenced_ids,
     sender_address,
+    strip_quoted,
 )
 from bot.channels.email_steps import AttachmentsIgnored, advance_all, replies_for
 from bot.frameworks import framework_for
@@ -151,3 +154,51 @@ def test_reading_any_email_never_raises_and_gives_storable_text(raw: bytes, tall
         read = read_reply(message)
         assert _clean(read.text)
         assert all(_clean(t) for _, t in read.numbered)
+
+
+# lines replies are made of: answers, quotes, quote headers and signatures the parser knows
+# (the Spanish and Welsh headers it misses are cut by our own pattern before it reads)
+REPLY_LINES = [
+    "12",
+    "3: 12",
+    "About 300 people",
+    "",
+    "  ",
+    "> 1. How many sessions?",
+    ">",
+    "> > older",
+    "On Mon, 5 Oct 2026 at 10:00, Check-ins <c@x.org> wrote:",
+    "Le lun. 5 oct. 2026 à 10:00, Check-ins a écrit :",
+    "Am 05.10.2026 um 10:00 schrieb Check-ins:",
+    "-- ",
+    "Best regards,",
+    "Amina",
+    "Sent from my iPhone",
+    "From: Check-ins",
+    "Sent: Monday",
+    "_" * 32,
+    "Q3 - 12",
+    "-----Original Message-----",
+    "Kind regards",
+    "Mit freundlichen Grüßen",
+]
+
+
+def whole_text_read(text: str) -> str:
+    """What the reply parser finds in the whole text, closing quote and all."""
+    parsed = ReplyText(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
+    top = parsed.replies[0].body if parsed.replies else ""
+    return "\n".join(line for line in top.splitlines() if not line.lstrip().startswith(">"))
+
+
+@given(
+    lines=st.lists(st.sampled_from(REPLY_LINES), max_size=14),
+    newline=st.sampled_from(["\n", "\r\n"]),
+)
+@pure(300)
+def test_leaving_out_the_closing_quote_reads_the_same_reply(
+    lines: list[str], newline: str, tally: Tally
+) -> None:
+    with tally.case("properties email parsing"):
+        text = newline.join(lines)
+        assert strip_quoted(text).strip() == whole_text_read(text).strip()
