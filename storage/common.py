@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import orjson
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
@@ -30,15 +30,22 @@ def utc_or_none(moment: datetime | None) -> datetime | None:
 
 
 def plain_json(value: Any) -> Any:
-    """json.dumps' fallback: mappings (such as frozen state) as plain dicts."""
+    """The JSON encoder's fallback: mappings (such as frozen state) as plain dicts."""
     if isinstance(value, Mapping):
         return dict(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
+def json_text(value: Any) -> str:
+    """JSON for a column or a request body. orjson: every step and message is encoded on the
+    per-message path, several times faster than the standard library; keys that are not
+    strings become strings, as json.dumps makes them."""
+    return orjson.dumps(value, default=plain_json, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def as_json(value: Any) -> Encoded:
     """A value for a JSON column, encoded here so that a plain string stays a string."""
-    return Encoded(json.dumps(value, default=plain_json, ensure_ascii=False))
+    return Encoded(json_text(value))
 
 
 def as_json_or_none(value: Any) -> Encoded | None:

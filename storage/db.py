@@ -128,8 +128,7 @@ def _apps(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
 async def _user_tables(conn: BaseDBAsyncClient) -> list[str]:
     if conn.capabilities.dialect == "postgres":
         sql = (
-            "SELECT tablename AS name FROM pg_catalog.pg_tables "
-            "WHERE schemaname = current_schema()"
+            "SELECT tablename AS name FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
         )
     else:
         sql = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"

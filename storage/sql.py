@@ -7,16 +7,16 @@ placeholders (see storage.plans, which runs it), and decodes the columns here.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from storage import models as m
-from storage.common import plain_json
+from storage.common import json_text
 
 _PLACEHOLDER = re.compile(r"\?")
 
@@ -81,13 +81,13 @@ def decoded(value: Any) -> Any:
     if value is None:
         return None
     if isinstance(value, (bytes, str)):
-        return json.loads(value)
+        return orjson.loads(value)
     return value
 
 
 def encoded(value: Any) -> str:
     """A value for a JSON column; a plain string stays a JSON string."""
-    return json.dumps(value, default=plain_json, ensure_ascii=False)
+    return json_text(value)
 
 
 def encoded_or_none(value: Any) -> str | None:

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
+import orjson
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
@@ -231,6 +232,11 @@ def web_client(settings: SlackSettings) -> AsyncWebClient:
     return AsyncWebClient(token=token, base_url=settings.api_base_url)
 
 
+def _json_body(value: object) -> str:
+    # every Web API call's body; orjson encodes Block Kit several times faster than json
+    return orjson.dumps(value).decode()
+
+
 class InFlight:
     """Listener work still running after Slack was answered, so a stop can let it finish."""
 
@@ -276,7 +282,7 @@ class SlackServer:
         if client.session is None:
             # one pooled session for every Web API call; without it slack_sdk opens a new
             # connection per call
-            client.session = aiohttp.ClientSession()
+            client.session = aiohttp.ClientSession(json_serialize=_json_body)
             self._own_session = client.session
         await self._check_bot_token()
         if self.settings.app_token is not None:
