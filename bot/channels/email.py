@@ -118,7 +118,7 @@ class EmailChannel:
         fifth of the cost, which matters on the path from a reply to the next email.
         """
         payload = delivery.payload
-        message = MIMEMultipart("alternative")
+        message = MIMEMultipart("alternative", boundary=_boundary())
         message["Subject"] = _header(str(payload["subject"]))
         message["From"] = formataddr((self.config.from_name, self.config.from_address), "utf-8")
         message["To"] = delivery.recipient
@@ -139,7 +139,7 @@ class EmailChannel:
             html = _text_part(str(payload["html"]), "html")
             images = payload.get("images") or {}
             if images:
-                related = MIMEMultipart("related")
+                related = MIMEMultipart("related", boundary=_boundary())
                 related.attach(html)
                 for cid, data in images.items():  # charts referenced as cid:... in the HTML
                     image = MIMEImage(base64.b64decode(str(data)), "png")
@@ -183,6 +183,16 @@ def _message_id(delivery: Delivery, domain: str) -> str:
     # the same on every attempt, so a resend after an unclear failure is seen as one message
     digest = hashlib.sha256(f"{delivery.outbound_id}:{delivery.recipient}".encode()).hexdigest()
     return f"<{delivery.outbound_id}.{digest[:20]}@{domain}>"
+
+
+def _boundary() -> str:
+    """A MIME boundary that cannot occur in our parts, so nothing has to search them for it.
+
+    Text parts are quoted-printable, which writes every "=" as "=3D", and images are base64,
+    which has no "_": "=_" begins no line of either. (The generator would otherwise compile a
+    pattern for each random boundary it tries, to search the parts with.)
+    """
+    return f"=_{secrets.token_hex(16)}"
 
 
 def _text_part(text: str, subtype: str) -> MIMENonMultipart:

@@ -216,17 +216,37 @@ class _WireGenerator(email.generator.BytesGenerator):
     def _write_headers(self, msg: Message) -> None:
         out = self._fp  # type: ignore[attr-defined]  # the generator's (per-part) buffer
         for name, value in msg.raw_items():
-            if (
+            plain = (
                 isinstance(value, str)
-                and len(name) + len(value) + 2 <= _SHORT
                 and value.isascii()
                 and "\n" not in value
                 and "\r" not in value
-            ):
+            )
+            if plain and len(name) + len(value) + 2 <= _SHORT:
                 out.write(f"{name}: {value}\r\n".encode("ascii"))
+            elif plain and name.lower() in _ID_LISTS:
+                out.write(_folded_ids(name, value))
             else:
                 out.write(_WIRE.fold_binary(name, value))
         out.write(b"\r\n")
+
+
+# headers that are lists of Message-IDs: a check-in's References grows by one with each
+# email, and compat32 folds them through its general (and slow) header encoder
+_ID_LISTS = frozenset({"references", "in-reply-to"})
+
+
+def _folded_ids(name: str, value: str) -> bytes:
+    """A list of ids folded between ids, each line within 78 characters where ids allow."""
+    lines: list[str] = []
+    line = f"{name}:"
+    for word in value.split():
+        if len(line) + 1 + len(word) > _SHORT and line != f"{name}:":
+            lines.append(line)
+            line = ""
+        line += " " + word
+    lines.append(line)
+    return ("\r\n".join(lines) + "\r\n").encode("ascii")
 
 
 def _wire_form(message: Message) -> tuple[bytes, list[str]]:
