@@ -18,9 +18,9 @@ MEDIAN = "#555555"
 NATIONAL = "#D55E00"
 INK = "#000000"  # axis, ticks and text
 
-# Sizes in pixels, kept from the matplotlib charts these replace (points at 100 dpi)
+# Sizes in pixels at 100 dpi: the images keep the sizes emails and Slack lay out around
 _DOT = 13  # the 9 pt marker
-_DASH, _GAP = 8, 3  # matplotlib's "--" at 1.5 pt
+_DASH, _GAP = 8, 3  # a dashed 1.5 pt line: clearly not the solid median
 _LEGEND_Y, _ROW_HEIGHT = 50, 95  # a stacked chart: 0.5 in for the legend, 0.95 in a row
 
 _Font: TypeAlias = ImageFont.FreeTypeFont | ImageFont.ImageFont
@@ -51,7 +51,7 @@ class _Plot:
     axis_max: float
 
     def x(self, value: float) -> int:
-        """The pixel column holding the value, held to the axis as matplotlib clips to it."""
+        """The pixel column holding the value, held to the axis so no mark leaves the chart."""
         share = min(max(value / self.axis_max, 0.0), 1.0)
         return self.left + int((self.right - self.left) * share)
 
@@ -102,7 +102,8 @@ def _dashes(draw: ImageDraw.ImageDraw, at: int, start: int, stop: int, *, vertic
 
 
 def _ticks(axis_max: float) -> list[float]:
-    """Ticks at the first round step giving at most six intervals, as matplotlib picks them."""
+    """Ticks at the first round step (1, 2, 2.5 or 5 times a power of ten) giving at most six
+    intervals: few enough to read, round enough to read off."""
     magnitude = 10 ** math.floor(math.log10(axis_max / 6))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if axis_max / (m * magnitude) <= 6)
     return [i * step for i in range(math.floor(axis_max / step + 1e-9) + 1)]
@@ -180,7 +181,7 @@ def _legend(
     """The marks present, each drawn beside its label, in one line centred across the image."""
     font = _font(size)
     shown = [mark for mark in labels if mark in marks]
-    # matplotlib's legend spacing: handle 2, gap 0.8 and column spacing 2 font sizes
+    # in font sizes: a sample 2 wide, 0.8 to its label, 2 between entries
     sample, gap, spacing = 2 * size, round(0.8 * size), 2 * size
     widths = [sample + gap + font.getlength(labels[mark]) for mark in shown]
     x = (width - sum(widths) - spacing * (len(shown) - 1)) / 2

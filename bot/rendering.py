@@ -41,7 +41,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             # templates change with a release, not while serving: checking each file's time on
-            # every render was a twentieth of the cost of a Slack turn
+            # every render costs a twentieth of a Slack turn
             auto_reload=False,
         )
         self.env.globals["hint"] = answer_hint

@@ -3,7 +3,7 @@
 A plan yields `Statement`s and receives each one's rows; what it returns is the operation's
 result, and an exception it raises rolls everything back. On SQLite a plan runs on the event
 loop's own thread, on a connection of its own: its statements take microseconds (WAL, no sync
-on commit), far less than handing the plan to a database thread and back, which cost more than
+on commit), far less than handing the plan to a database thread and back, which costs more than
 the statements themselves. Waiting for another connection's write lock is the one slow part,
 so that is never done blocking the loop: the plan pauses and tries again. On PostgreSQL each
 statement is one round trip on a single pooled connection, inside one transaction.
