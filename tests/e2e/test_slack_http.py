@@ -140,8 +140,10 @@ async def test_review_submit_and_edit(slack: SlackHarness) -> None:
     await slack.say(AMINA, "11")
     review = slack.dm(AMINA)[-1]
     assert "1. Sessions run: *11 sessions*" in block_text(review)
+    submitted_at = len(slack.dm(AMINA))
     await slack.click(AMINA, review, "Submit")
-    assert "Thank you, your check-in is complete" in block_text(slack.dm(AMINA)[-1])
+    # the first message after Submit (the summary follows it)
+    assert "Thank you, your check-in is complete" in block_text(slack.dm(AMINA)[submitted_at])
     context = await slack.context()
     assert context.checkin.status == "completed"
     # the review message is updated into the submitted record, without its Submit button
@@ -156,9 +158,16 @@ async def test_review_submit_and_edit(slack: SlackHarness) -> None:
     assert "Your submitted answers:" in block_text(record[-1]) and "Submit" not in buttons(
         record[-1]
     )
-    # the old Submit button again: already submitted, nothing changes
+    # the old Submit button again: already submitted, nothing changes (the summary, sent
+    # after completion, may land before or after this answer)
+    before = len(slack.dm(AMINA))
     await slack.click(AMINA, review, "Submit")
-    assert "Your check-in is already submitted." in block_text(slack.dm(AMINA)[-1])
+    await slack.standin.wait_for(
+        lambda: any(
+            "Your check-in is already submitted." in block_text(c) for c in slack.dm(AMINA)[before:]
+        )
+    )
+    assert (await slack.context()).checkin.status == "completed"
 
 
 async def test_bad_signature_or_stale_timestamp_is_refused_and_changes_nothing(
