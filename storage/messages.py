@@ -9,7 +9,7 @@ from tortoise.expressions import F, Q
 from tortoise.functions import Count
 from tortoise.transactions import in_transaction
 
-from storage import mapping, plans
+from storage import mapping, sent_marks
 from storage import models as m
 from storage.common import as_json, insert_once, utc, utc_or_none
 from storage.db import NotFound
@@ -139,13 +139,11 @@ async def outbound_counts(*, channel: str | None = None) -> dict[str, int]:
 async def mark_outbound_sent(
     message_id: int, *, now: datetime, external_id: str | None = None
 ) -> None:
-    changed = await plans.query(
-        "UPDATE outbound_message SET status = ?, sent_at = ?, external_id = ?, "
-        "next_attempt_at = NULL, attempts = attempts + 1 WHERE id = ? RETURNING id",
-        [SENT, utc(now), external_id, message_id],
-    )
-    if not changed:
-        raise NotFound(f"no outbound message with id {message_id}")
+    """Record a message as sent (with the channel's id for it); NotFound if there is none.
+
+    Marks made at the same moment share one transaction (see storage.sent_marks).
+    """
+    await sent_marks.mark_sent(message_id, now=now, external_id=external_id)
 
 
 async def mark_outbound_failed(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import pytest
+from tortoise.transactions import in_transaction
 
 import storage
 from storage import models as m
+from storage import plans
 from storage.records import Grantee, InboundKey, OpenedRound, OutboundWrite, Programme
 from tests.storage.factories import INITIAL_STATE, NOW, grantee_spec, later, programme_spec
 
@@ -133,3 +138,40 @@ async def test_marking_an_unknown_message_is_not_found(db: str) -> None:
         await storage.mark_outbound_sent(999, now=NOW)
     with pytest.raises(storage.NotFound):
         await storage.mark_outbound_failed(999, now=NOW, error="x", retry_at=None)
+
+
+async def test_marks_made_together_commit_in_one_transaction_each_caller_hearing_its_own(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = await storage.enqueue_outbound([_write(f"m{n}") for n in range(8)], now=NOW)
+    transactions: list[bool] = []
+    run = plans.run
+
+    async def counted(plan: Any, *, atomic: bool = True) -> Any:
+        transactions.append(atomic)
+        return await run(plan, atomic=atomic)
+
+    monkeypatch.setattr(plans, "run", counted)
+    marks = [
+        storage.mark_outbound_sent(i, now=later(n), external_id=f"<{n}@bot>")
+        for n, i in enumerate(ids)
+    ]
+    marks.append(storage.mark_outbound_sent(999, now=NOW))  # no such message, among them
+    results = await asyncio.gather(*marks, return_exceptions=True)
+    assert results[:8] == [None] * 8
+    assert isinstance(results[8], storage.NotFound) and "999" in str(results[8])
+    assert transactions == [True]  # nine marks, one transaction
+    rows = await m.OutboundMessage.filter(id__in=list(ids)).order_by("id")
+    assert [(r.status, r.external_id, r.sent_at, r.attempts) for r in rows] == [
+        ("sent", f"<{n}@bot>", later(n), 1) for n in range(8)
+    ]
+
+
+async def test_a_mark_inside_a_transaction_is_part_of_it(db: str) -> None:
+    (one,) = await storage.enqueue_outbound([_write("inside")], now=NOW)
+    with pytest.raises(RuntimeError, match="rolled back"):
+        async with in_transaction():
+            await storage.mark_outbound_sent(one, now=later(1), external_id="<x@bot>")
+            raise RuntimeError("rolled back")
+    row = await m.OutboundMessage.get(id=one)
+    assert (row.status, row.external_id, row.attempts) == ("pending", None, 0)
