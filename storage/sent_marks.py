@@ -1,9 +1,10 @@
 """Marking messages sent, many in one transaction: marks made in the same moment commit together.
 
 Every message sent is marked sent right after, and a mark on its own is a transaction of
-its own, whose cost under load is mostly the commit. Marks asked for while the event loop is
-busy wait for its next turn and go in one transaction (group commit), each caller still
-returning only once its mark is stored. A mark inside a caller's transaction is part of it.
+its own, whose cost under load is mostly the commit. On SQLite, marks asked for while the
+event loop is busy wait for its next turn and go in one transaction (group commit), each
+caller still returning only once its mark is stored. On PostgreSQL, and inside a caller's
+transaction, a mark is one statement as it comes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from storage import plans
 from storage.common import utc
 from storage.db import NotFound, retry_on_disconnect
 from storage.plans import Plan, Statement
-from storage.sql import connection
+from storage.sql import connection, is_postgres
 
 SENT = "sent"
 _MARK = (
@@ -44,9 +45,12 @@ _waiting: weakref.WeakKeyDictionary[TortoiseContext, list[_Mark]] = weakref.Weak
 async def mark_sent(message_id: int, *, now: datetime, external_id: str | None = None) -> None:
     """Record a message as sent; NotFound if there is no such message."""
     context = get_current_context()
-    if context is None or isinstance(connection(), TransactionalDBClient):
-        found = await plans.run(_marks([(message_id, utc(now), external_id)]), atomic=True)
-        if message_id not in found:
+    conn = connection()
+    if context is None or is_postgres(conn) or isinstance(conn, TransactionalDBClient):
+        # PostgreSQL commits a lone statement in its one round trip, where a transaction
+        # would take three; its commits are the server's to group
+        changed = await plans.query(_MARK, [SENT, utc(now), external_id, message_id])
+        if not changed:
             raise NotFound(f"no outbound message with id {message_id}")
         return
     loop = asyncio.get_running_loop()
