@@ -132,14 +132,21 @@ def _locked(exc: sqlite3.OperationalError) -> bool:
     return "locked" in str(exc)
 
 
-async def _execute(db: sqlite3.Connection, sql: str, values: Sequence[Any]) -> Rows:
-    """The statement's rows; while another connection holds the lock, pause and try again."""
+def _rows(db: sqlite3.Connection, sql: str, values: Sequence[Any]) -> Rows:
+    cursor = db.execute(sql, values if isinstance(values, (list, tuple)) else list(values))
+    description = cursor.description
+    if description is None:  # a write without RETURNING: done, nothing to read
+        return []
+    names = [column[0] for column in description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+async def _rows_waiting(db: sqlite3.Connection, sql: str, values: Sequence[Any]) -> Rows:
+    """The statement's rows, pausing while another connection holds the lock (up to a limit)."""
     waited = 0.0
     for attempt in itertools.count():
         try:
-            cursor = db.execute(sql, list(values))
-            names = [column[0] for column in cursor.description or ()]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            return _rows(db, sql, values)
         except sqlite3.OperationalError as exc:
             # inside a transaction it cannot pause: another plan would run inside it meanwhile
             if not _locked(exc) or db.in_transaction or waited >= _LOCK_WAIT_SECONDS:
@@ -154,11 +161,18 @@ async def _drive_inline(db: sqlite3.Connection, plan: Plan[T], atomic: bool) -> 
     if atomic:
         # IMMEDIATE takes the write lock now: once it is held no statement of the plan can
         # find the database locked, so only this one ever pauses inside the plan
-        await _execute(db, "BEGIN IMMEDIATE", ())
+        await _rows_waiting(db, "BEGIN IMMEDIATE", ())
     try:
         statement = next(plan)
         while True:
-            statement = plan.send(await _execute(db, statement.sql, statement.values))
+            try:
+                rows = _rows(db, statement.sql, statement.values)
+            except sqlite3.OperationalError as exc:
+                if not _locked(exc) or db.in_transaction:
+                    raise
+                # nothing was changed: wait for the other writer without holding up the loop
+                rows = await _rows_waiting(db, statement.sql, statement.values)
+            statement = plan.send(rows)
     except StopIteration as done:
         if atomic:
             db.execute("COMMIT")

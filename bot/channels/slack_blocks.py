@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from bot.channels.base import InboundMessage
 from bot.rendering import ConversationView, Renderer
 from conversations.answers import Rejection, answer_hint, parse_answer
@@ -137,7 +139,7 @@ def _button(label: str, action: str, value: Mapping[str, Any], style: str | None
         "type": "button",
         "action_id": f"{ACTION_PREFIX}{action}",
         "text": {"type": "plain_text", "text": label[:_BUTTON_TEXT_LIMIT], "emoji": True},
-        "value": json.dumps(dict(value), separators=(",", ":")),
+        "value": orjson.dumps(dict(value)).decode(),
     }
     if style:
         button["style"] = style
@@ -257,7 +259,7 @@ def review_blocks(review: Review, view: ConversationView) -> list[Block]:
                             "type": "plain_text",
                             "text": f"{item.number}. {item.short}"[:_BUTTON_TEXT_LIMIT],
                         },
-                        "value": json.dumps({"t": f"edit {item.number}"}),
+                        "value": orjson.dumps({"t": f"edit {item.number}"}).decode(),
                     }
                     for item in review.items[:100]
                 ],
