@@ -63,15 +63,14 @@ async def mark_sent(message_id: int, *, now: datetime, external_id: str | None =
     await mark.stored
 
 
+_writing: set[asyncio.Task[None]] = set()  # kept referenced until done
+
+
 def _flush(context: TortoiseContext, batch: list[_Mark]) -> None:
-    if _waiting.get(context) is batch:
-        del _waiting[context]
+    del _waiting[context]  # marks asked for from now on start the next batch
     task = asyncio.ensure_future(_write(batch))
     _writing.add(task)
     task.add_done_callback(_writing.discard)
-
-
-_writing: set[asyncio.Task[None]] = set()  # kept referenced until done
 
 
 async def _write(batch: list[_Mark]) -> None:

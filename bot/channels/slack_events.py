@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt.app.async_app import AsyncApp
@@ -22,7 +22,7 @@ from bot.settings import SlackSettings
 from conversations import engine
 from conversations.state import Completed, SessionState
 from storage.db import retry_on_disconnect
-from storage.records import OutboundWrite
+from storage.records import CheckInContext, OutboundWrite
 from storage.slack_links import OpenCheckIn
 
 if TYPE_CHECKING:
@@ -74,6 +74,17 @@ class SlackBot:
 
     # ---- finding the grantee ---------------------------------------------------------------
 
+    async def routed(
+        self, user_id: str, choose: Callable[[Sequence[OpenCheckIn]], OpenCheckIn | None]
+    ) -> tuple[list[OpenCheckIn] | None, CheckInContext | None]:
+        """As open_checkins, with the context of the one `choose` picks: in the usual case
+        (a linked user whose check-ins have a timezone) both in one read."""
+        checkins, context = await storage.open_checkins_routed(user_id, choose)
+        if checkins and all(c.timezone for c in checkins):
+            return checkins, context
+        # not linked yet, or a timezone to fill from the profile: read again after
+        return await self.open_checkins(user_id), None
+
     async def open_checkins(self, user_id: str) -> list[OpenCheckIn] | None:
         """The user's open check-ins ([] if none), or None when the user is no grantee at all."""
         checkins = await storage.open_checkins_brief(user_id)
@@ -110,12 +121,7 @@ class SlackBot:
         message = slack_blocks.message_inbound(body)
         if message is None:
             return
-        # the usual case in one read: the user's check-ins and the chosen one's context
-        routed, context = await storage.open_checkins_routed(message.sender, _choose)
-        if routed and all(c.timezone for c in routed):
-            checkins: list[OpenCheckIn] | None = routed
-        else:  # not linked yet, or a timezone to fill from the profile: read again after
-            checkins, context = await self.open_checkins(message.sender), None
+        checkins, context = await self.routed(message.sender, _choose)
         if not checkins:
             text = NOT_A_GRANTEE if checkins is None else NO_OPEN_CHECKIN
             await self.tell(message.sender, text, key=f"notice:{message.external_id}")
@@ -133,14 +139,9 @@ class SlackBot:
                 (c for c in checkins if tag(c.programme_name, c.period) == click.round_tag), None
             )
 
-        # the usual case in one read, as for messages: the check-ins and the clicked one's context
-        routed, context = await storage.open_checkins_routed(click.message.sender, in_round)
-        if routed and all(c.timezone for c in routed):
-            checkins = routed
-        else:
-            checkins, context = await self.open_checkins(click.message.sender) or [], None
-        matching = [c for c in checkins if in_round([c]) is not None]
-        if not matching:
+        checkins, context = await self.routed(click.message.sender, in_round)
+        chosen = in_round(checkins or [])
+        if chosen is None:
             # a closed round, or a button from a round this user has no check-in in
             log.info(
                 "click %s from %s names round %r, not one of their open check-ins; nothing stored",
@@ -152,10 +153,8 @@ class SlackBot:
                 click.message.sender, ROUND_CLOSED, key=f"notice:{click.message.external_id}"
             )
             return
-        report = await self.dispatcher.handle(
-            matching[0].checkin_id, click.message, context=context
-        )
-        await self.close_review(matching[0].checkin_id, report, click)
+        report = await self.dispatcher.handle(chosen.checkin_id, click.message, context=context)
+        await self.close_review(chosen.checkin_id, report, click)
 
     async def command_reply(self, command: dict[str, Any]) -> tuple[str, int | None]:
         """The immediate answer to /checkin, and the check-in to post in the DM (if any)."""
