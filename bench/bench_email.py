@@ -42,6 +42,7 @@ import storage  # noqa: E402
 from bot import admin  # noqa: E402
 from bot.channels.email_inbound import EmailInbound  # noqa: E402
 from bot.frameworks import framework_for  # noqa: E402
+from bot.gc_tuning import tune_for_serving  # noqa: E402
 from bot.service import build_service  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.records import GranteeSpec  # noqa: E402
@@ -166,6 +167,7 @@ async def serve(db_url: str, sink_port: int) -> None:
     if os.environ.get("BENCH_EMAIL_WITHOUT_SUMMARIES"):
         service.dispatcher.on_completed.clear()  # to see the email path's own cost
     await service.start()
+    tune_for_serving()  # as `checkins serve` does once started
     try:
         inbound = next(c for c in service.components if isinstance(c, EmailInbound))
         programme = await admin.load_programme(ROOT / "examples" / "programme.toml")

@@ -68,6 +68,7 @@ FIXED: list[dict[str, Any]] = [
 
 async def serve_app(db_url: str, api_url: str) -> None:
     from bot.channels.slack import SlackServer
+    from bot.gc_tuning import tune_for_serving
     from bot.service import build_service
     from bot.settings import Settings
 
@@ -84,6 +85,7 @@ async def serve_app(db_url: str, api_url: str) -> None:
     )
     service = build_service(settings)
     await service.start()
+    tune_for_serving()  # as `checkins serve` does once started
     server = next(c for c in service.components if isinstance(c, SlackServer))
     await _serve_until_stdin_closes(server.port)
     await service.stop()

@@ -14,6 +14,7 @@ from bot import availability
 from bot.channels.base import Channel
 from bot.clock import Clock, utc_now
 from bot.dispatcher import Dispatcher
+from bot.gc_tuning import tune_for_serving
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,7 @@ class Service:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop)
         await self.start()
+        tune_for_serving()  # start-up is over: from here on the process only serves
         try:
             await self._stopping.wait()
         finally:

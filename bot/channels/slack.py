@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
@@ -96,6 +97,7 @@ class SlackChannel:
         self._dm_channels: dict[str, str] = {}  # user id -> DM channel id; a cache, never state
         # (user, question) -> "channel:ts" of the message that asked it; storage is the fallback
         self._asked: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._quiet_until = 0.0  # time.monotonic() until which Slack asked us to wait
 
     def recipient(self, context: CheckInContext) -> str:
         if context.grantee.slack_user_id:
@@ -111,6 +113,7 @@ class SlackChannel:
         try:
             update = payload.get("update")
             if isinstance(update, Mapping):
+                self._hold_while_rate_limited()
                 await self.client.chat_update(
                     channel=update["channel"],
                     ts=update["ts"],
@@ -127,6 +130,7 @@ class SlackChannel:
             for answered in payload.get("updates") or ():
                 await self._update_asked(delivery.recipient, user, answered)
             channel = await self.dm_channel(user)
+            self._hold_while_rate_limited()
             response = await self.client.chat_postMessage(
                 channel=channel, text=payload["text"], blocks=payload["blocks"]
             )
@@ -135,7 +139,7 @@ class SlackChannel:
                 self._remember(user, str(payload["ask"]), posted)
             return posted
         except SlackApiError as exc:
-            raise delivery_failure(exc) from exc
+            raise self._failure(exc) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise TemporaryFailure(f"cannot reach Slack: {exc}") from exc
 
@@ -151,6 +155,7 @@ class SlackChannel:
             # would leave it unexplained, so it waits its turn
             raise TemporaryFailure(f"waiting for {after} to be posted first")
         channel = await self.dm_channel(user)
+        self._hold_while_rate_limited()
         try:
             response = await self.client.files_upload_v2(
                 channel=channel,
@@ -184,22 +189,37 @@ class SlackChannel:
         if target is None:
             return
         channel, _, ts = target.partition(":")
+        self._hold_while_rate_limited()
         try:
             await self.client.chat_update(
                 channel=channel, ts=ts, text=answered["text"], blocks=answered["blocks"]
             )
         except SlackApiError as exc:
-            failure = delivery_failure(exc)
+            failure = self._failure(exc)
             if isinstance(failure, TemporaryFailure):
                 raise failure from exc
             # a message that can no longer be edited keeps its buttons; they are stale now
             log.info("could not show the answer in %s: %s", target, failure.reason)
+
+    def _failure(self, exc: SlackApiError) -> TemporaryFailure | PermanentFailure:
+        failure = delivery_failure(exc)
+        if isinstance(failure, TemporaryFailure) and failure.retry_after is not None:
+            self._quiet_until = max(self._quiet_until, time.monotonic() + failure.retry_after)
+        return failure
+
+    def _hold_while_rate_limited(self) -> None:
+        """No call goes out while Slack's Retry-After lasts, not even the next call of a
+        delivery that was under way when another one was told to wait."""
+        left = self._quiet_until - time.monotonic()
+        if left > 0:
+            raise TemporaryFailure("waiting out Slack's rate limit", retry_after=left)
 
     async def user_for(self, recipient: str) -> str:
         """The Slack user id to message; an email address is looked up once, then linked."""
         if not recipient.startswith(EMAIL_RECIPIENT):
             return recipient
         email = recipient.removeprefix(EMAIL_RECIPIENT)
+        self._hold_while_rate_limited()
         try:
             response = await self.client.users_lookupByEmail(email=email)
         except SlackApiError as exc:
@@ -217,6 +237,7 @@ class SlackChannel:
         if user_id.startswith(_CONVERSATION_PREFIXES):  # a channel (a funder digest), not a person
             return user_id
         if user_id not in self._dm_channels:
+            self._hold_while_rate_limited()
             response = await self.client.conversations_open(users=user_id)
             self._dm_channels[user_id] = str(response["channel"]["id"])
         return self._dm_channels[user_id]
