@@ -14,7 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 import storage
 from bot.channels import slack_blocks, slack_home
-from bot.channels.slack import InFlight, SlackChannel, SlackServer, web_client
+from bot.channels.slack import InFlight, SlackChannel, SlackServer, leveled_logger, web_client
 from bot.clock import Clock, utc_now
 from bot.dispatcher import Dispatcher, StepReport
 from bot.rendering import Renderer
@@ -231,6 +231,7 @@ def build_app(bot: SlackBot, settings: SlackSettings, listeners: InFlight) -> As
         # the HTTP endpoint checks signatures before bolt reads a byte (slack_guard); Socket
         # Mode needs none
         request_verification_enabled=False,
+        logger=leveled_logger("slack_bolt.AsyncApp"),
     )
 
     # Slack has been answered before this work starts, so it will not deliver the event again:
