@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from tortoise.queryset import QuerySet
@@ -59,7 +60,8 @@ async def open_checkins_for_slack_user(slack_user_id: str) -> list[CheckInContex
     return await _contexts(_open().filter(grantee__slack_user_id=slack_user_id))
 
 
-_CONTEXT_SQL = """
+# a check-in with its grantee, round, programme and funder, one row each (context_of reads it)
+_CONTEXT_SELECT = """
 SELECT c.id AS c_id, c.round_id AS c_round_id, c.grantee_id AS c_grantee_id,
        c.status AS c_status, c.state AS c_state, c.version AS c_version,
        c.started_at AS c_started_at, c.completed_at AS c_completed_at,
@@ -80,8 +82,8 @@ JOIN grantee g ON g.id = c.grantee_id
 JOIN round r ON r.id = c.round_id
 JOIN programme p ON p.id = r.programme_id
 JOIN funder f ON f.id = p.funder_id
-WHERE c.id = ?
 """
+_CONTEXT_SQL = _CONTEXT_SELECT + "WHERE c.id = ?\n"
 
 
 async def load_checkin_context(checkin_id: int) -> CheckInContext:
@@ -95,6 +97,11 @@ async def load_checkin_context(checkin_id: int) -> CheckInContext:
 def context_statement(checkin_id: int) -> Statement:
     """The statement load_checkin_context runs, for plans that read a context on the way."""
     return Statement(_CONTEXT_SQL, [checkin_id])
+
+
+def contexts_statement(where: str, values: Sequence[Any]) -> Statement:
+    """Contexts of the check-ins `where` picks (a WHERE clause, and ORDER BY if it matters)."""
+    return Statement(_CONTEXT_SELECT + where, list(values))
 
 
 def context_of(row: dict[str, Any]) -> CheckInContext:

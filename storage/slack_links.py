@@ -9,9 +9,9 @@ from tortoise.expressions import Q
 
 from storage import mapping, plans
 from storage import models as m
-from storage.checkins import _contexts, context_of, context_statement
+from storage.checkins import _contexts, context_of, contexts_statement
 from storage.grantees import normalise_email
-from storage.plans import Plan, Statement
+from storage.plans import Plan
 from storage.records import CheckInContext, Grantee, Programme
 
 # how far back to look for the message that asked a question (a check-in has a few dozen)
@@ -48,19 +48,33 @@ async def open_checkins_brief(slack_user_id: str) -> list[OpenCheckIn]:
 async def open_checkins_routed(
     slack_user_id: str, choose: Callable[[Sequence[OpenCheckIn]], OpenCheckIn | None]
 ) -> tuple[list[OpenCheckIn], CheckInContext | None]:
-    """As open_checkins_brief, with the context of the one `choose` picks (if any), in one go."""
+    """As open_checkins_brief, with the context of the one `choose` picks (if any), in one read."""
     return await plans.run(_routed(slack_user_id, choose), atomic=False)
 
 
 def _routed(
     slack_user_id: str, choose: Callable[[Sequence[OpenCheckIn]], OpenCheckIn | None]
 ) -> Plan[tuple[list[OpenCheckIn], CheckInContext | None]]:
-    briefs = _briefs((yield Statement(_BRIEF, [slack_user_id, True])))
+    # every open check-in's whole context: a user has one or two, and a second read costs more
+    rows = yield contexts_statement(
+        "WHERE g.slack_user_id = ? AND g.active = ? AND r.closed_at IS NULL "
+        "ORDER BY c.updated_at DESC, c.id DESC",
+        [slack_user_id, True],
+    )
+    briefs = [
+        OpenCheckIn(
+            int(row["c_id"]),
+            str(row["c_status"]),
+            str(row["p_name"]),
+            str(row["r_period"]),
+            str(row["g_timezone"] or ""),
+        )
+        for row in rows
+    ]
     chosen = choose(briefs) if briefs else None
     if chosen is None:
         return briefs, None
-    found = plans.first((yield context_statement(chosen.checkin_id)))
-    return briefs, context_of(found) if found is not None else None
+    return briefs, context_of(next(r for r in rows if int(r["c_id"]) == chosen.checkin_id))
 
 
 def _briefs(rows: plans.Rows) -> list[OpenCheckIn]:
