@@ -16,6 +16,9 @@ from storage.models import Encoded
 
 M = TypeVar("M", bound=Model)
 
+# an outbound message's status
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
 
 def utc(moment: datetime) -> datetime:
     """`moment` in UTC; naive datetimes are refused because their meaning is a guess."""

@@ -11,11 +11,9 @@ from tortoise.transactions import in_transaction
 
 from storage import mapping, sent_marks
 from storage import models as m
-from storage.common import as_json, insert_once, utc, utc_or_none
+from storage.common import FAILED, PENDING, SENDING, as_json, insert_once, utc, utc_or_none
 from storage.db import NotFound
 from storage.records import InboundKey, OutboundMessage, OutboundWrite
-
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
 
 async def record_inbound(

@@ -18,12 +18,11 @@ from tortoise.backends.base.client import TransactionalDBClient
 from tortoise.context import TortoiseContext, get_current_context
 
 from storage import plans
-from storage.common import utc
+from storage.common import SENT, utc
 from storage.db import NotFound, retry_on_disconnect
 from storage.plans import Plan, Statement
 from storage.sql import connection, is_postgres
 
-SENT = "sent"
 _MARK = (
     "UPDATE outbound_message SET status = ?, sent_at = ?, external_id = ?, "
     "next_attempt_at = NULL, attempts = attempts + 1 WHERE id = ? RETURNING id"

@@ -29,15 +29,23 @@ class OpenCheckIn:
     timezone: str
 
 
-_BRIEF = """
-SELECT c.id, c.status, r.period, p.name AS programme_name, g.timezone
+# the user's check-ins in rounds not yet closed, most recently updated first
+_OPEN_FOR_USER = (
+    "WHERE g.slack_user_id = ? AND g.active = ? AND r.closed_at IS NULL "
+    "ORDER BY c.updated_at DESC, c.id DESC"
+)
+# the columns named as in a check-in's context, so that both reads make briefs alike
+_BRIEF = (
+    """
+SELECT c.id AS c_id, c.status AS c_status, r.period AS r_period, p.name AS p_name,
+       g.timezone AS g_timezone
 FROM checkin c
 JOIN grantee g ON g.id = c.grantee_id
 JOIN round r ON r.id = c.round_id
 JOIN programme p ON p.id = r.programme_id
-WHERE g.slack_user_id = ? AND g.active = ? AND r.closed_at IS NULL
-ORDER BY c.updated_at DESC, c.id DESC
 """
+    + _OPEN_FOR_USER
+)
 
 
 async def open_checkins_brief(slack_user_id: str) -> list[OpenCheckIn]:
@@ -56,21 +64,8 @@ def _routed(
     slack_user_id: str, choose: Callable[[Sequence[OpenCheckIn]], OpenCheckIn | None]
 ) -> Plan[tuple[list[OpenCheckIn], CheckInContext | None]]:
     # every open check-in's whole context: a user has one or two, and a second read costs more
-    rows = yield contexts_statement(
-        "WHERE g.slack_user_id = ? AND g.active = ? AND r.closed_at IS NULL "
-        "ORDER BY c.updated_at DESC, c.id DESC",
-        [slack_user_id, True],
-    )
-    briefs = [
-        OpenCheckIn(
-            int(row["c_id"]),
-            str(row["c_status"]),
-            str(row["p_name"]),
-            str(row["r_period"]),
-            str(row["g_timezone"] or ""),
-        )
-        for row in rows
-    ]
+    rows = yield contexts_statement(_OPEN_FOR_USER, [slack_user_id, True])
+    briefs = _briefs(rows)
     chosen = choose(briefs) if briefs else None
     if chosen is None:
         return briefs, None
@@ -80,11 +75,11 @@ def _routed(
 def _briefs(rows: plans.Rows) -> list[OpenCheckIn]:
     return [
         OpenCheckIn(
-            int(row["id"]),
-            str(row["status"]),
-            str(row["programme_name"]),
-            str(row["period"]),
-            str(row["timezone"] or ""),
+            int(row["c_id"]),
+            str(row["c_status"]),
+            str(row["p_name"]),
+            str(row["r_period"]),
+            str(row["g_timezone"] or ""),
         )
         for row in rows
     ]

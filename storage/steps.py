@@ -9,9 +9,8 @@ from typing import Any
 
 from storage import plans, sql
 from storage.checkins import get_checkin
-from storage.common import utc
+from storage.common import PENDING, SENDING, utc
 from storage.db import NotFound
-from storage.messages import PENDING, SENDING
 from storage.plans import Plan, Statement
 from storage.records import (
     AnswerWrite,

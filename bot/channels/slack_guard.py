@@ -97,9 +97,9 @@ def events_app(bolt: AsyncApp, signing_secret: str, path: str) -> web.Applicatio
 
     bolt builds its request (parsing the body, reading ids out of it) before it checks the
     signature, and assumes Slack's shapes while doing so; so a forged or odd body made it
-    answer 500. Here the signature is checked first, then bolt reads the body (once) and the
-    shape is checked before anything is dispatched. bolt's own check of the signature is
-    switched off where the app is built: this is the one.
+    answer 500. Here the signature is checked first, then the body is read (once, see
+    read_body) and its shape checked before anything is dispatched. bolt's own check of the
+    signature is switched off where the app is built: this is the one.
     """
 
     async def handle(request: web.Request) -> web.StreamResponse:
