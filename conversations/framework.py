@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import operator
 import re
 import string
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -58,15 +59,17 @@ class Condition(_Model):
             return equal if self.op == "eq" else (not equal if self.op == "ne" else False)
         if isinstance(answer, bool) or not isinstance(answer, (int, float)):
             return False
-        number, target = float(answer), float(self.value)
-        return {
-            "eq": number == target,
-            "ne": number != target,
-            "gt": number > target,
-            "ge": number >= target,
-            "lt": number < target,
-            "le": number <= target,
-        }[self.op]
+        return _COMPARISONS[self.op](float(answer), float(self.value))
+
+
+_COMPARISONS: Mapping[str, Callable[[float, float], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+}
 
 
 class _Question(_Model):
@@ -212,9 +215,16 @@ class Framework(_Model):
         except KeyError:
             raise FrameworkError(f"{self.id} has no question {question_id!r}") from None
 
+    @cached_property
+    def _numbers(self) -> Mapping[str, int]:
+        return {q.id: n for n, q in enumerate(self.questions, start=1)}
+
     def number_of(self, question_id: str) -> int:
         """The 1-based position of a question, as grantees see it in reviews."""
-        return [q.id for q in self.questions].index(question_id) + 1
+        try:
+            return self._numbers[question_id]
+        except KeyError:
+            raise FrameworkError(f"{self.id} has no question {question_id!r}") from None
 
     def section(self, section_id: str) -> Section:
         return next(s for s in self.sections if s.id == section_id)

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -111,6 +112,7 @@ def _field(payload: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+@lru_cache(maxsize=256)  # a handful of open rounds, asked for on every message
 def round_tag(programme_name: str, period: str) -> str:
     """A short stable tag naming a round, carried in block ids (their limit is 255 characters)."""
     return hashlib.sha1(f"{programme_name}\n{period}".encode()).hexdigest()[:10]

@@ -172,6 +172,14 @@ def test_sqlite_config_adds_pragmas_keeps_own_and_creates_folder(tmp_path: Path)
     assert config["apps"]["models"]["migrations"] == "storage.migrations"
 
 
+def test_sqlite_config_gives_a_page_cache_for_the_hot_rows(tmp_path: Path) -> None:
+    (conn_url,) = tortoise_config(f"sqlite://{tmp_path}/db.sqlite3")["connections"].values()
+    assert conn_url == (
+        f"sqlite://{tmp_path}/db.sqlite3"
+        "?journal_mode=WAL&busy_timeout=5000&synchronous=NORMAL&cache_size=-32768"
+    )
+
+
 @pytest.mark.parametrize(
     "url",
     [

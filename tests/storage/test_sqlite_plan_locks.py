@@ -129,3 +129,8 @@ async def test_checkpoints_run_in_a_thread_every_so_many_commits(
             await worker._checkpoint
     assert ran == [worker.path, worker.path]  # after the 5th and the 10th commit
     assert await name_of(grantees[0].id) == "Name 11"
+
+
+async def test_the_hot_path_connection_has_the_larger_page_cache(grantees: list[Grantee]) -> None:
+    (row,) = await plans.query("PRAGMA cache_size")
+    assert row["cache_size"] == -32768  # KiB, as storage.db sets it; SQLite's own is -2000

@@ -12,9 +12,11 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.channels.base import Delivery
-from bot.channels.email import EmailChannel
+from bot.channels.email import EmailChannel, _text_part
 from bot.channels.email_relay import _wire_form
 from bot.settings import Settings
 from storage.email import OutgoingEmail
@@ -105,3 +107,19 @@ def test_a_built_email_with_charts_reads_back_part_for_part() -> None:
     assert leaves[2].get_payload(decode=True) == png
     assert leaves[2]["Content-ID"] == "<chart-p1>"
     assert parsed["In-Reply-To"] == "<6.x@r.example.org>"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=400)
+)
+def test_any_text_part_reads_back_exactly_with_every_line_within_the_limit(text: str) -> None:
+    raw, _ = _wire_form(_text_part(text, "plain"))
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert b"Content-Transfer-Encoding: quoted-printable" in head.split(b"\r\n")
+    assert all(len(line) <= 76 for line in body.split(b"\r\n"))
+    part = email.message_from_bytes(raw)
+    assert part.get_content_charset() == "utf-8"
+    decoded = part.get_payload(decode=True)
+    assert isinstance(decoded, bytes)
+    assert decoded.decode("utf-8").replace("\r\n", "\n") == text

@@ -293,3 +293,10 @@ def test_each_problem_gets_its_own_line(tmp_path: Path) -> None:
         "  question id 'Q2' is used more than once",
         "  rule Q1 <= Q8: question 'Q8' does not exist",
     ]
+
+
+def test_questions_are_numbered_in_order_as_grantees_see_them(fw: Framework) -> None:
+    assert [fw.number_of(q.id) for q in fw.questions] == list(range(1, len(fw.questions) + 1))
+    assert fw.number_of("O1") == 1
+    with pytest.raises(FrameworkError, match="no question 'Z9'"):
+        fw.number_of("Z9")
