@@ -99,9 +99,24 @@ class SlackGrantee:
         self.lines.append(said)
         await send
         await self.standin.wait_for(lambda: len(self._posts()) > before, timeout=10)
+        self.lines.extend(self._new_lines())
+
+    def _new_lines(self) -> list[str]:
         new = self.standin.calls[self._seen :]
         self._seen = len(self.standin.calls)
-        self.lines.extend(_dm_lines(new, self.user))
+        return _dm_lines(new, self.user)
+
+    async def summary(self) -> list[str]:
+        """The benchmarked summary the bot posts once the check-in is submitted, with its chart.
+
+        It is sent after the completion message, by work of its own, so it is waited for.
+        """
+        channel = f"D{self.user}"
+        await self.standin.wait_for(lambda: bool(self.standin.shared_files(channel)), timeout=30)
+        lines = self._new_lines()
+        lines += [f"  [chart: {f.title}]" for f in self.standin.shared_files(channel)]
+        self.lines.extend(lines)
+        return lines
 
     async def command(self, text: str = "") -> None:
         await self._after(
@@ -177,6 +192,7 @@ async def run_slack_demo(directory: Path, out: Console) -> None:
             amina, raj, rhys = players
             await amina.command()
             await amina.answer(limit=60)
+            amina_summary = await amina.summary()
             await raj.command()
             await raj.answer(limit=3)
             await raj.click("Later")
@@ -189,8 +205,15 @@ async def run_slack_demo(directory: Path, out: Console) -> None:
             ):
                 out.rule(f"DM with {player.user} ({what})")
                 (folder / f"dm-{player.user}.txt").write_text("\n".join(player.lines) + "\n")
-                for line in _excerpt(player.lines):
+                shown = player.lines
+                if player is amina:
+                    shown = shown[: len(shown) - len(amina_summary)]
+                for line in _excerpt(shown):
                     out.print(line, markup=False, highlight=False, soft_wrap=True)
+                if player is amina:
+                    out.rule("Amina Hussain's benchmarked summary (posted on completion)")
+                    for line in amina_summary:
+                        out.print(line, markup=False, highlight=False, soft_wrap=True)
         out.print(f"Every DM is saved in full in {folder}/.", markup=False)
         calls: dict[str, int] = {}
         for call in standin.calls:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from zoneinfo import ZoneInfo
 
 import storage
@@ -242,8 +242,7 @@ class Dispatcher:
     def view(self, context: CheckInContext) -> ConversationView:
         due = None
         if context.round.due_at is not None:
-            local = context.round.due_at.astimezone(ZoneInfo(context.grantee.timezone))
-            due = f"{local:%A} {local.day} {local:%B %Y}"
+            due = _local_day(context.round.due_at, context.grantee.timezone)
         return ConversationView(
             framework=framework_for(context.programme),
             grantee_name=context.grantee.name,
@@ -252,6 +251,13 @@ class Dispatcher:
             due=due,
             contact_hint=self.contact_hint,
         )
+
+
+@lru_cache(maxsize=1024)  # a round's due date, in each of its grantees' timezones
+def _local_day(moment: datetime, timezone: str) -> str:
+    """The day `moment` falls on where the grantee is, as "Friday 4 December 2026"."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{local:%A} {local.day} {local:%B %Y}"
 
 
 def _advance(

@@ -225,8 +225,3 @@ def rounded_count(count: int) -> str:
     if count >= 1000:
         return f"{count:,}"
     return f"{5 * round(count / 5):,}"
-
-
-def national_gap(value: float, national: float) -> float:
-    """Percentage points (or points on the scale) above the national figure; below is negative."""
-    return value - national

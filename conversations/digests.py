@@ -12,6 +12,7 @@ from conversations.summaries import (
     CAVEAT,
     NationalFigure,
     fmt,
+    half_up,
     national_figure,
     outcome_questions,
     unit_of,
@@ -73,7 +74,7 @@ class Response:
         if not self.active:
             return "No active grantees."
         share = 100 * len(self.completed) / self.active
-        return f"{len(self.completed)} of {self.active} grantees have reported ({share:.0f}%)."
+        return f"{len(self.completed)} of {self.active} grantees have reported ({half_up(share)}%)."
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from conversations import benchmarks as b
 from conversations.benchmarks import Observation, PeerFigure, Withheld
@@ -122,13 +123,28 @@ def unit_of(q: Question) -> str:
 # ---- formatting ------------------------------------------------------------------------------
 
 
+def half_up(value: float, places: int = 0) -> str:
+    """`value` rounded half away from zero, as people round: 12.5 is 13, 8.25 is 8.3.
+
+    Python's formatting rounds halves to even (12.5 gives 12), which would show a share as
+    12% in a summary beside the 13% of the same answer in the grantee's review.
+    """
+    step = Decimal(1).scaleb(-places)
+    return str(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))
+
+
 def fmt(value: float, unit: str) -> str:
-    return f"{value:.0f}%" if unit == "percent" else f"{value:.1f}"
+    return f"{half_up(value)}%" if unit == "percent" else half_up(value, 1)
+
+
+def _shown(value: float, unit: str) -> Decimal:
+    """The value as `fmt` shows it, so differences read the same as the figures beside them."""
+    return Decimal(half_up(value, 0 if unit == "percent" else 1))
 
 
 def points(value: float, unit: str) -> str:
     word = "percentage point" if unit == "percent" else "point"
-    size = f"{abs(value):.0f}" if unit == "percent" else f"{abs(value):.1f}"
+    size = half_up(abs(value)) if unit == "percent" else half_up(abs(value), 1)
     return f"{size} {word}{'' if size == '1' else 's'}"
 
 
@@ -147,8 +163,9 @@ def national_figure(
         f"source: {bench.source_title})."
     )
     if value is not None:
-        gap = b.national_gap(value, bench.value)
-        if round(gap, 1 if unit == "mean" else 0) == 0:
+        # from the figure as shown: 68% against 65% reads as 3 points, whatever the decimals
+        gap = float(_shown(value, unit) - Decimal(repr(bench.value)))
+        if Decimal(half_up(gap, 0 if unit == "percent" else 1)) == 0:
             sentence += f" {subject} is about the same."
         else:
             side = "above" if gap > 0 else "below"
@@ -198,7 +215,7 @@ def own_sentence(q: Question, obs: Observation | None, framework: Framework) -> 
         )
     else:
         top = f" out of {q.max:g}" if isinstance(q, NumberQuestion) and q.max is not None else ""
-        text = f"An average of {obs.value:.1f}{top} from {obs.n} participants."
+        text = f"An average of {half_up(obs.value, 1)}{top} from {obs.n} participants."
     if obs.n is not None and obs.n < b.INDICATIVE_BELOW:
         text += f" Fewer than {b.INDICATIVE_BELOW} responses: indicative only."
     return text
@@ -212,11 +229,12 @@ def change_sentence(
     period, before = previous
     if not before.qualifies or before.version != obs.version:
         return None
-    delta = obs.value - before.value
-    if round(delta, 1 if unit == "mean" else 0) == 0:
+    # the difference of the figures as shown: "from 61%" to 68% is up 7 points, not 8
+    delta = _shown(obs.value, unit) - _shown(before.value, unit)
+    if delta == 0:
         return f"The same as in {period} ({fmt(before.value, unit)})."
     direction = "Up" if delta > 0 else "Down"
-    return f"{direction} {points(delta, unit)} from {fmt(before.value, unit)} in {period}."
+    return f"{direction} {points(float(delta), unit)} from {fmt(before.value, unit)} in {period}."
 
 
 # ---- the grantee summary ---------------------------------------------------------------------

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from conversations import benchmarks as b
+from conversations.answers import format_answer
 from conversations.digests import Counts, outcome_indicators
 from conversations.framework import FRAMEWORKS_DIR, load_framework
-from conversations.summaries import grantee_summary
+from conversations.summaries import GranteeSummary, grantee_summary, half_up
 
 FRAMEWORK = load_framework(FRAMEWORKS_DIR / "social_cohesion_v1.toml")
 
@@ -14,18 +15,25 @@ def p1(grantee: int, x: int, n: int, version: int = 1) -> b.Observation:
     return b.Observation(grantee, "P1", version, b.percent(x, n), n=n, x=x, order=("", grantee))
 
 
-def test_sentences_give_n_change_peers_and_national_context() -> None:
-    round_obs = [p1(0, 32, 41), *(p1(g, 20 + g, 30) for g in range(1, 6))]
-    summary = grantee_summary(
+def amina_summary(
+    round_observations: list[b.Observation], previous: dict[str, tuple[str, b.Observation]]
+) -> GranteeSummary:
+    """Amina's 2026 Q3 summary in Bridges, from this round's observations and her last ones."""
+    return grantee_summary(
         FRAMEWORK,
         grantee_id=0,
         grantee_name="Amina",
         organisation="Unity Kitchen",
         programme_name="Bridges",
         period="2026 Q3",
-        round_observations=round_obs,
-        previous={"P1": ("2026 Q2", p1(0, 26, 40))},
+        round_observations=round_observations,
+        previous=previous,
     )
+
+
+def test_sentences_give_n_change_peers_and_national_context() -> None:
+    round_obs = [p1(0, 32, 41), *(p1(g, 20 + g, 30) for g in range(1, 6))]
+    summary = amina_summary(round_obs, {"P1": ("2026 Q2", p1(0, 26, 40))})
     (first,) = [i for i in summary.indicators if i.question_id == "P1"]
     assert first.sentence == "78% of 41 participants (32 of 41) said agree."
     assert first.change_sentence == "Up 13 percentage points from 65% in 2026 Q2."
@@ -42,16 +50,7 @@ def test_sentences_give_n_change_peers_and_national_context() -> None:
 
 
 def test_no_change_is_shown_across_question_versions() -> None:
-    summary = grantee_summary(
-        FRAMEWORK,
-        grantee_id=0,
-        grantee_name="Amina",
-        organisation="Unity Kitchen",
-        programme_name="Bridges",
-        period="2026 Q3",
-        round_observations=[p1(0, 32, 41)],
-        previous={"P1": ("2026 Q2", p1(0, 26, 40, version=2))},
-    )
+    summary = amina_summary([p1(0, 32, 41)], {"P1": ("2026 Q2", p1(0, 26, 40, version=2))})
     (first,) = [i for i in summary.indicators if i.question_id == "P1"]
     assert first.change_sentence is None
 
@@ -75,6 +74,31 @@ def test_digest_breakdown_hides_a_second_group_when_one_is_too_small() -> None:
     assert texts["arts"] == "not shown: fewer than 5 grantees"
     assert texts["sports"].startswith("not shown, so that a smaller group can't be worked out")
     assert texts["food"].startswith("67%, 95% CI")
+    # 150 of 240 is 62.5%: shown as 63%, rounded as people (and the grantee's review) round
     assert (
-        first.overall.text.startswith("62%, 95% CI") and "n = 240 responses" in first.overall.text
+        first.overall.text.startswith("63%, 95% CI") and "n = 240 responses" in first.overall.text
     )
+
+
+def test_a_half_share_reads_the_same_in_the_summary_as_in_the_review() -> None:
+    summary = amina_summary([p1(0, 2, 16)], {"P1": ("2026 Q2", p1(0, 15, 40))})  # 37.5%
+    (first,) = [i for i in summary.indicators if i.question_id == "P1"]
+    review = format_answer(FRAMEWORK.question("P1"), {"x": 2, "n": 16})
+    assert review == "2 of 16 respondents (13%)"
+    assert first.sentence.startswith("13% of 16 participants (2 of 16) said agree.")
+    assert first.change_sentence == "Down 25 percentage points from 38% in 2026 Q2."
+
+
+def test_rounding_is_half_away_from_zero_at_every_precision() -> None:
+    assert [half_up(v) for v in (12.5, 13.5, 0.5, 62.5, 12.49)] == ["13", "14", "1", "63", "12"]
+    assert [half_up(v, 1) for v in (8.25, 8.35, 7.45, -0.05)] == ["8.3", "8.4", "7.5", "-0.1"]
+
+
+def test_a_change_is_the_difference_of_the_figures_shown_beside_it() -> None:
+    now = p1(0, 41, 60)  # 68.3%, shown as 68%
+    summary = amina_summary([now], {"P1": ("2026 Q2", p1(0, 121, 200))})  # 60.5%, shown as 61%
+    (first,) = [i for i in summary.indicators if i.question_id == "P1"]
+    assert first.sentence == "68% of 60 participants (41 of 60) said agree."
+    assert first.change_sentence == "Up 7 percentage points from 61% in 2026 Q2."
+    assert first.national is not None
+    assert first.national.sentence.endswith("Yours is 15 percentage points below it.")  # 83%
