@@ -44,7 +44,7 @@ TURNS_EACH = 44  # 50 x 44 = 2,200 turns
 SINGLE_TURNS = 200
 # app-then-floor pairs per engine; the median pair is shown: this machine's speed drifts from
 # minute to minute, and one pair can land on either side of a change
-PAIRS = 3
+PAIRS = 5
 POSTGRES = os.environ.get("CHECKINS_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 FIXED: list[dict[str, Any]] = [
     {"type": "section", "text": {"type": "mrkdwn", "text": "Thanks, noted."}},

@@ -9,7 +9,7 @@ from typing import Any
 from bot.charts import RangeRow, range_chart, stacked_range_chart
 from bot.rendering import Renderer
 from conversations.digests import FunderDigest, Indicator, PooledEvidence
-from conversations.summaries import GranteeSummary, IndicatorSummary, fmt
+from conversations.summaries import GranteeSummary, IndicatorSummary, fmt, published
 
 Images = Mapping[str, str]  # question id -> img src (cid:... in email, data: URI in files)
 # rows in the one chart a Slack DM shows; beyond this the image gets too tall to read at a glance
@@ -168,7 +168,7 @@ def _alt_text(indicator: IndicatorSummary) -> str:
             f"{fmt(peers.q1, indicator.unit)} to {fmt(peers.q3, indicator.unit)}"
         )
     if indicator.national:
-        parts.append(f"national {fmt(indicator.national.value, indicator.unit)}")
+        parts.append(f"national {published(indicator.national.value, indicator.unit)}")
     return f"{indicator.title}: {', '.join(parts)}"
 
 

@@ -137,6 +137,11 @@ def fmt(value: float, unit: str) -> str:
     return f"{half_up(value)}%" if unit == "percent" else half_up(value, 1)
 
 
+def published(value: float, unit: str) -> str:
+    """A national figure as its source publishes it (6.6%, 7.45), not rounded to ours."""
+    return f"{value:g}%" if unit == "percent" else f"{value:g}"
+
+
 def _shown(value: float, unit: str) -> Decimal:
     """The value as `fmt` shows it, so differences read the same as the figures beside them."""
     return Decimal(half_up(value, 0 if unit == "percent" else 1))
@@ -157,7 +162,7 @@ def ordinal(rank: float) -> str:
 def national_figure(
     bench: NationalBenchmark, value: float | None, unit: str, subject: str
 ) -> NationalFigure:
-    shown = f"{bench.value:g}%" if unit == "percent" else f"{bench.value:g}"  # as published
+    shown = published(bench.value, unit)
     sentence = (
         f"National figure: {shown} {bench.measure} ({bench.geography}, {bench.year}; "
         f"source: {bench.source_title})."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import struct
+from dataclasses import replace
 
 from bot.summary_render import SLACK_CHART_ROWS, slack_chart
 from conversations.benchmarks import PeerFigure
@@ -91,3 +92,10 @@ def test_a_long_framework_is_capped_and_says_what_is_left_out() -> None:
 def test_nothing_to_compare_gives_no_chart() -> None:
     assert slack_chart(summary(indicator(1, value=None), indicator(2, value=80.0))) is None
     assert slack_chart(summary()) is None
+
+
+def test_alt_text_gives_a_national_figure_as_published_and_ours_rounded_half_up() -> None:
+    lonely = replace(indicator(1, value=12.5, national=True), national=replace(NATIONAL, value=6.6))
+    chart = slack_chart(summary(lonely))
+    assert chart is not None
+    assert chart["upload"]["alt_txt"] == "Indicator 1: you 13%, national 6.6%"
