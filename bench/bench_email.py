@@ -15,6 +15,7 @@ child process of their own, as deployed; the senders and the sink (the relay) ru
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.policy
 import logging
 import os
@@ -25,7 +26,7 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage, Message
@@ -150,6 +151,51 @@ def next_body(message: Message, kinds: list[str]) -> str | None:
     return f"{number}: {ANSWERS[kinds[number - 1]]}"
 
 
+async def serve_until_stdin_closes(*ready: object) -> None:
+    """Say READY (and what the benchmark needs), serve until it closes our stdin, then say how
+    much CPU serving took."""
+    print("READY", *ready, flush=True)
+    began = time.process_time()
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    print(f"CPU {time.process_time() - began:.3f}", flush=True)
+
+
+@contextlib.asynccontextmanager
+async def child_serving(
+    args: list[str], env: dict[str, str], *, timeout: float
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, list[str]]]:
+    """This script run with `args` in a child process, and what it said when READY; killed on
+    the way out if it has not ended by then."""
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+    )
+    assert child.stdout is not None
+    try:
+        ready = (await asyncio.wait_for(child.stdout.readline(), timeout)).decode().split()
+        if ready[:1] != ["READY"]:
+            raise RuntimeError(f"{args[0]} did not start: {ready}")
+        yield child, ready[1:]
+    finally:
+        if child.returncode is None:
+            child.kill()
+            await child.wait()
+
+
+async def stopped(child: asyncio.subprocess.Process) -> float:
+    """Close the child's stdin and wait for it to end; the CPU seconds it said it served with."""
+    assert child.stdin is not None and child.stdout is not None
+    child.stdin.close()
+    cpu = (await asyncio.wait_for(child.stdout.readline(), 60)).decode().split()
+    await asyncio.wait_for(child.wait(), 60)
+    return float(cpu[1]) if cpu[:1] == ["CPU"] else 0.0
+
+
 async def serve(db_url: str, sink_port: int) -> None:
     """The service under test, in its own process: set up, email every check-in, then serve."""
     logging.basicConfig(level=logging.ERROR)
@@ -191,11 +237,7 @@ async def serve(db_url: str, sink_port: int) -> None:
             if line.checkin is not None:
                 await inbound.open_checkin(line.checkin.id, occasion="bench")
         kinds = ",".join(q.kind for q in framework_for(programme).questions)
-        print(f"READY {inbound.port} {kinds}", flush=True)
-        began = time.process_time()
-        # run until the benchmark closes our stdin
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-        print(f"CPU {time.process_time() - began:.3f}", flush=True)
+        await serve_until_stdin_closes(inbound.port, kinds)
     finally:
         await service.stop()
 
@@ -206,96 +248,68 @@ async def bench_service(db_url: str, *, summaries: bool = True) -> Run:
     env = dict(os.environ)
     if not summaries:
         env["BENCH_EMAIL_WITHOUT_SUMMARIES"] = "1"
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        __file__,
-        "serve",
-        db_url,
-        str(sink_port),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        cwd=ROOT,
-        env=env,
-    )
+    serving = child_serving(["serve", db_url, str(sink_port)], env, timeout=300)
     try:
-        assert child.stdout is not None and child.stdin is not None
-        ready = (await asyncio.wait_for(child.stdout.readline(), 300)).decode().split()
-        if not ready or ready[0] != "READY":
-            raise RuntimeError(f"the service did not start: {ready}")
-        port, kinds = int(ready[1]), ready[2].split(",")
-        addresses = [f"g{i}@bench.example.org" for i in range(GRANTEES)]
-        run = Run()
-
-        async def sender() -> None:
-            while addresses and run.replies < REPLIES:
-                address = addresses.pop()
-                message = await asyncio.wait_for(sink.inbox[address].get(), 60)
-                while run.replies < REPLIES:
-                    body = next_body(message, kinds)
-                    if body is None:
-                        break
-                    raw = reply_bytes(message, address, body)
-                    started = time.perf_counter()
-                    await aiosmtplib.send(
-                        raw,
-                        sender=address,
-                        recipients=[unfolded(message["Reply-To"])],
-                        hostname="127.0.0.1",
-                        port=port,
-                        local_hostname="client.example.org",
-                    )
-                    message = await asyncio.wait_for(sink.inbox[address].get(), 30)
-                    run.latencies.append(time.perf_counter() - started)
-                    run.replies += 1
-
-        began = time.perf_counter()
-        await asyncio.gather(*(sender() for _ in range(SENDERS)))
-        run.seconds = time.perf_counter() - began
-        child.stdin.close()
-        cpu = (await asyncio.wait_for(child.stdout.readline(), 60)).decode().split()
-        run.service_cpu = float(cpu[1]) if cpu[:1] == ["CPU"] else 0.0
-        await asyncio.wait_for(child.wait(), 60)
-        return run
+        async with serving as (child, ready):
+            return await drive_service(sink, child, int(ready[0]), ready[1].split(","))
     finally:
-        if child.returncode is None:
-            child.kill()
-            await child.wait()
         sink_server.close()
         await sink_server.wait_closed()
+
+
+async def drive_service(
+    sink: Sink, child: asyncio.subprocess.Process, port: int, kinds: list[str]
+) -> Run:
+    """Replies from every sender until REPLIES are answered; the service's CPU for them."""
+    addresses = [f"g{i}@bench.example.org" for i in range(GRANTEES)]
+    run = Run()
+
+    async def sender() -> None:
+        while addresses and run.replies < REPLIES:
+            address = addresses.pop()
+            message = await asyncio.wait_for(sink.inbox[address].get(), 60)
+            while run.replies < REPLIES:
+                body = next_body(message, kinds)
+                if body is None:
+                    break
+                raw = reply_bytes(message, address, body)
+                started = time.perf_counter()
+                await aiosmtplib.send(
+                    raw,
+                    sender=address,
+                    recipients=[unfolded(message["Reply-To"])],
+                    hostname="127.0.0.1",
+                    port=port,
+                    local_hostname="client.example.org",
+                )
+                message = await asyncio.wait_for(sink.inbox[address].get(), 30)
+                run.latencies.append(time.perf_counter() - started)
+                run.replies += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(sender() for _ in range(SENDERS)))
+    run.seconds = time.perf_counter() - began
+    run.service_cpu = await stopped(child)
+    return run
 
 
 async def serve_floor() -> None:
     """The floor in its own process, as the service is: accept, discard, until stdin closes."""
     server, port = await listen(Discard(), "floor.example.org")
-    print(f"READY {port}", flush=True)
-    began = time.process_time()
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    print(f"CPU {time.process_time() - began:.3f}", flush=True)
+    await serve_until_stdin_closes(port)
     server.close()
     await server.wait_closed()
 
 
 async def bench_floor() -> Run:
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        __file__,
-        "serve-floor",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        cwd=ROOT,
-    )
-    assert child.stdout is not None and child.stdin is not None
-    ready = (await asyncio.wait_for(child.stdout.readline(), 60)).decode().split()
-    if not ready or ready[0] != "READY":
-        raise RuntimeError(f"the floor did not start: {ready}")
-    port = int(ready[1])
     template = EmailMessage()
     template["Subject"] = "Check-in for Bridges Community Fund, bench: 3 of 14 answered"
     template["Message-ID"] = make_msgid(domain=DOMAIN)
     template["Reply-To"] = f"reply+{'0' * 40}@{DOMAIN}"
     template.set_content("1. How many sessions did you run?\n   Reply with a whole number.\n" * 8)
     run = Run()
-    try:
+    async with child_serving(["serve-floor"], dict(os.environ), timeout=60) as (child, ready):
+        port = int(ready[0])
 
         async def sender(index: int) -> None:
             address = f"g{index}@bench.example.org"
@@ -316,15 +330,8 @@ async def bench_floor() -> Run:
         began = time.perf_counter()
         await asyncio.gather(*(sender(i) for i in range(SENDERS)))
         run.seconds = time.perf_counter() - began
-        child.stdin.close()
-        cpu = (await asyncio.wait_for(child.stdout.readline(), 60)).decode().split()
-        run.service_cpu = float(cpu[1]) if cpu[:1] == ["CPU"] else 0.0
-        await asyncio.wait_for(child.wait(), 60)
-        return run
-    finally:
-        if child.returncode is None:
-            child.kill()
-            await child.wait()
+        run.service_cpu = await stopped(child)
+    return run
 
 
 async def fresh_postgres() -> tuple[str, str] | None:

@@ -89,6 +89,7 @@ class SlackGrantee:
         self.user, self.email, self.sender, self.standin = user, email, sender, standin
         self.person = Grantee(random.Random(user))
         self.lines: list[str] = []
+        self.summary: list[str] = []  # the benchmarked summary posted once it is submitted
         self._seen = 0
 
     def _posts(self) -> list[Call]:
@@ -106,17 +107,15 @@ class SlackGrantee:
         self._seen = len(self.standin.calls)
         return _dm_lines(new, self.user)
 
-    async def summary(self) -> list[str]:
+    async def receive_summary(self) -> None:
         """The benchmarked summary the bot posts once the check-in is submitted, with its chart.
 
         It is sent after the completion message, by work of its own, so it is waited for.
         """
         channel = f"D{self.user}"
         await self.standin.wait_for(lambda: bool(self.standin.shared_files(channel)), timeout=30)
-        lines = self._new_lines()
-        lines += [f"  [chart: {f.title}]" for f in self.standin.shared_files(channel)]
-        self.lines.extend(lines)
-        return lines
+        self.summary = self._new_lines()
+        self.summary += [f"  [chart: {f.title}]" for f in self.standin.shared_files(channel)]
 
     async def command(self, text: str = "") -> None:
         await self._after(
@@ -192,7 +191,7 @@ async def run_slack_demo(directory: Path, out: Console) -> None:
             amina, raj, rhys = players
             await amina.command()
             await amina.answer(limit=60)
-            amina_summary = await amina.summary()
+            await amina.receive_summary()
             await raj.command()
             await raj.answer(limit=3)
             await raj.click("Later")
@@ -204,15 +203,13 @@ async def run_slack_demo(directory: Path, out: Console) -> None:
                 [*players, visitor], [*PEOPLE, (STRANGER, "", "not a grantee")], strict=True
             ):
                 out.rule(f"DM with {player.user} ({what})")
-                (folder / f"dm-{player.user}.txt").write_text("\n".join(player.lines) + "\n")
-                shown = player.lines
-                if player is amina:
-                    shown = shown[: len(shown) - len(amina_summary)]
-                for line in _excerpt(shown):
+                whole = [*player.lines, *player.summary]
+                (folder / f"dm-{player.user}.txt").write_text("\n".join(whole) + "\n")
+                for line in _excerpt(player.lines):
                     out.print(line, markup=False, highlight=False, soft_wrap=True)
-                if player is amina:
-                    out.rule("Amina Hussain's benchmarked summary (posted on completion)")
-                    for line in amina_summary:
+                if player.summary:
+                    out.rule("The benchmarked summary in that DM (posted on completion)")
+                    for line in player.summary:
                         out.print(line, markup=False, highlight=False, soft_wrap=True)
         out.print(f"Every DM is saved in full in {folder}/.", markup=False)
         calls: dict[str, int] = {}

@@ -123,18 +123,33 @@ def unit_of(q: Question) -> str:
 # ---- formatting ------------------------------------------------------------------------------
 
 
+def _rounded(value: float | Decimal, places: int = 0) -> Decimal:
+    exact = value if isinstance(value, Decimal) else Decimal(repr(value))
+    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def half_up(value: float, places: int = 0) -> str:
     """`value` rounded half away from zero, as people round: 12.5 is 13, 8.25 is 8.3.
 
     Python's formatting rounds halves to even (12.5 gives 12), which would show a share as
     12% in a summary beside the 13% of the same answer in the grantee's review.
     """
-    step = Decimal(1).scaleb(-places)
-    return str(Decimal(repr(value)).quantize(step, rounding=ROUND_HALF_UP))
+    return str(_rounded(value, places))
+
+
+def _places(unit: str) -> int:
+    """Decimals shown: whole percentages; means to one place."""
+    return 0 if unit == "percent" else 1
+
+
+def _shown(value: float, unit: str) -> Decimal:
+    """The value as `fmt` shows it, so differences read the same as the figures beside them."""
+    return _rounded(value, _places(unit))
 
 
 def fmt(value: float, unit: str) -> str:
-    return f"{half_up(value)}%" if unit == "percent" else half_up(value, 1)
+    shown = str(_shown(value, unit))
+    return f"{shown}%" if unit == "percent" else shown
 
 
 def published(value: float, unit: str) -> str:
@@ -142,14 +157,10 @@ def published(value: float, unit: str) -> str:
     return f"{value:g}%" if unit == "percent" else f"{value:g}"
 
 
-def _shown(value: float, unit: str) -> Decimal:
-    """The value as `fmt` shows it, so differences read the same as the figures beside them."""
-    return Decimal(half_up(value, 0 if unit == "percent" else 1))
-
-
-def points(value: float, unit: str) -> str:
+def points(value: Decimal, unit: str) -> str:
+    """A difference between two figures, `value` in percentage points or points of a mean."""
     word = "percentage point" if unit == "percent" else "point"
-    size = half_up(abs(value)) if unit == "percent" else half_up(abs(value), 1)
+    size = str(_rounded(abs(value), _places(unit)))
     return f"{size} {word}{'' if size == '1' else 's'}"
 
 
@@ -169,8 +180,8 @@ def national_figure(
     )
     if value is not None:
         # from the figure as shown: 68% against 65% reads as 3 points, whatever the decimals
-        gap = float(_shown(value, unit) - Decimal(repr(bench.value)))
-        if Decimal(half_up(gap, 0 if unit == "percent" else 1)) == 0:
+        gap = _shown(value, unit) - Decimal(repr(bench.value))
+        if _rounded(gap, _places(unit)) == 0:
             sentence += f" {subject} is about the same."
         else:
             side = "above" if gap > 0 else "below"
@@ -220,7 +231,7 @@ def own_sentence(q: Question, obs: Observation | None, framework: Framework) -> 
         )
     else:
         top = f" out of {q.max:g}" if isinstance(q, NumberQuestion) and q.max is not None else ""
-        text = f"An average of {half_up(obs.value, 1)}{top} from {obs.n} participants."
+        text = f"An average of {fmt(obs.value, 'mean')}{top} from {obs.n} participants."
     if obs.n is not None and obs.n < b.INDICATIVE_BELOW:
         text += f" Fewer than {b.INDICATIVE_BELOW} responses: indicative only."
     return text
@@ -239,7 +250,7 @@ def change_sentence(
     if delta == 0:
         return f"The same as in {period} ({fmt(before.value, unit)})."
     direction = "Up" if delta > 0 else "Down"
-    return f"{direction} {points(float(delta), unit)} from {fmt(before.value, unit)} in {period}."
+    return f"{direction} {points(delta, unit)} from {fmt(before.value, unit)} in {period}."
 
 
 # ---- the grantee summary ---------------------------------------------------------------------
