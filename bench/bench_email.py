@@ -3,9 +3,11 @@
 A reply is one email sent over a new SMTP connection (as mail servers do) to the service's
 inbound server, until the next check-in email reaches the outbound sink: parsed, stored, the
 next email rendered and handed to the relay. Eight senders answer check-ins one question per
-reply, then submit. The floor is an aiosmtpd server that accepts and discards the same kind of
-messages, driven by the same senders in the same run. The service and the floor each run in a
-child process of their own, as deployed; the senders and the sink (the relay) run in this one.
+reply, then submit. The floor is an aiosmtpd server that accepts and discards the same
+replies, driven by the same senders in the same run: a first, unmeasured run of the service
+keeps each check-in email the senders answered and what they answered, and the floor's senders
+build their replies from those, in the same way. The service and the floor each run in a child
+process of their own, as deployed; the senders and the sink (the relay) run in this one.
 
     python bench/bench_email.py                       # prints a Markdown section
     python bench/bench_email.py serve DB_URL SINK_PORT   (used internally)
@@ -17,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.policy
+import itertools
 import logging
 import os
 import re
@@ -242,7 +245,13 @@ async def serve(db_url: str, sink_port: int) -> None:
         await service.stop()
 
 
-async def bench_service(db_url: str, *, summaries: bool = True) -> Run:
+# what a sender answered: the check-in email, the grantee's address and the reply's text
+Answered = tuple[Message, str, str]
+
+
+async def bench_service(
+    db_url: str, *, summaries: bool = True, keep: list[Answered] | None = None
+) -> Run:
     sink = Sink()
     sink_server, sink_port = await listen(sink, "sink.example.org")
     env = dict(os.environ)
@@ -251,16 +260,21 @@ async def bench_service(db_url: str, *, summaries: bool = True) -> Run:
     serving = child_serving(["serve", db_url, str(sink_port)], env, timeout=300)
     try:
         async with serving as (child, ready):
-            return await drive_service(sink, child, int(ready[0]), ready[1].split(","))
+            return await drive_service(sink, child, int(ready[0]), ready[1].split(","), keep)
     finally:
         sink_server.close()
         await sink_server.wait_closed()
 
 
 async def drive_service(
-    sink: Sink, child: asyncio.subprocess.Process, port: int, kinds: list[str]
+    sink: Sink,
+    child: asyncio.subprocess.Process,
+    port: int,
+    kinds: list[str],
+    keep: list[Answered] | None = None,
 ) -> Run:
-    """Replies from every sender until REPLIES are answered; the service's CPU for them."""
+    """Replies from every sender until REPLIES are answered; the service's CPU for them.
+    With `keep`, each answered email and its answer are added to it."""
     addresses = [f"g{i}@bench.example.org" for i in range(GRANTEES)]
     run = Run()
 
@@ -272,6 +286,8 @@ async def drive_service(
                 body = next_body(message, kinds)
                 if body is None:
                     break
+                if keep is not None:
+                    keep.append((message, address, body))
                 raw = reply_bytes(message, address, body)
                 started = time.perf_counter()
                 await aiosmtplib.send(
@@ -301,25 +317,21 @@ async def serve_floor() -> None:
     await server.wait_closed()
 
 
-async def bench_floor() -> Run:
-    template = EmailMessage()
-    template["Subject"] = "Check-in for Bridges Community Fund, bench: 3 of 14 answered"
-    template["Message-ID"] = make_msgid(domain=DOMAIN)
-    template["Reply-To"] = f"reply+{'0' * 40}@{DOMAIN}"
-    template.set_content("1. How many sessions did you run?\n   Reply with a whole number.\n" * 8)
+async def bench_floor(answered: list[Answered]) -> Run:
+    """The floor sent the replies the service was sent, built the same way, REPLIES of them."""
+    replies = itertools.islice(itertools.cycle(answered), REPLIES)
     run = Run()
     async with child_serving(["serve-floor"], dict(os.environ), timeout=60) as (child, ready):
         port = int(ready[0])
 
-        async def sender(index: int) -> None:
-            address = f"g{index}@bench.example.org"
-            while run.replies < REPLIES:
-                raw = reply_bytes(template, address, "3: 10")
+        async def sender() -> None:
+            for message, address, body in replies:  # the senders share one iterator
+                raw = reply_bytes(message, address, body)
                 started = time.perf_counter()
                 await aiosmtplib.send(
                     raw,
                     sender=address,
-                    recipients=[str(template["Reply-To"])],
+                    recipients=[unfolded(message["Reply-To"])],
                     hostname="127.0.0.1",
                     port=port,
                     local_hostname="client.example.org",
@@ -328,10 +340,18 @@ async def bench_floor() -> Run:
                 run.replies += 1
 
         began = time.perf_counter()
-        await asyncio.gather(*(sender(i) for i in range(SENDERS)))
+        await asyncio.gather(*(sender() for _ in range(SENDERS)))
         run.seconds = time.perf_counter() - began
         run.service_cpu = await stopped(child)
     return run
+
+
+async def answered_replies() -> list[Answered]:
+    """What the floor is sent: the replies of an unmeasured run of the service."""
+    answered: list[Answered] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        await bench_service(f"sqlite://{tmp}/bench.sqlite3", keep=answered)
+    return answered
 
 
 async def fresh_postgres() -> tuple[str, str] | None:
@@ -382,28 +402,29 @@ def combined(before: Run, after: Run) -> Run:
     )
 
 
-async def bracketed(service: Awaitable[Run]) -> tuple[Run, Run]:
+async def bracketed(service: Awaitable[Run], answered: list[Answered]) -> tuple[Run, Run]:
     """The service's run, and the floor measured right before and right after it."""
-    before = await bench_floor()
+    before = await bench_floor(answered)
     run = await service
-    return run, combined(before, await bench_floor())
+    return run, combined(before, await bench_floor(answered))
 
 
 async def main() -> None:
     logging.basicConfig(level=logging.ERROR)
     runs: list[tuple[str, str, Run, Run]] = []  # row label, verdict label, run, its floor
+    answered = await answered_replies()
     with tempfile.TemporaryDirectory() as tmp:
-        run, floor = await bracketed(bench_service(f"sqlite://{tmp}/bench.sqlite3"))
+        run, floor = await bracketed(bench_service(f"sqlite://{tmp}/bench.sqlite3"), answered)
         runs.append(("service, SQLite", "SQLite", run, floor))
     with tempfile.TemporaryDirectory() as tmp:
         bare = bench_service(f"sqlite://{tmp}/bench.sqlite3", summaries=False)
-        run, floor = await bracketed(bare)
+        run, floor = await bracketed(bare, answered)
         label = "SQLite, no summary on completion"
         runs.append((f"service, {label}", label, run, floor))
     made = await fresh_postgres()
     if made is not None:
         try:
-            run, floor = await bracketed(bench_service(made[0]))
+            run, floor = await bracketed(bench_service(made[0]), answered)
             runs.append(("service, PostgreSQL", "PostgreSQL (reported)", run, floor))
         finally:
             await drop_postgres(made[1])
@@ -413,7 +434,8 @@ async def main() -> None:
         f"{SENDERS} concurrent senders, each opening one SMTP connection per reply, "
         f"{REPLIES:,} replies per run. A reply counts when the service has parsed it, stored "
         "the answer and handed the next check-in email to the outbound SMTP sink. The floor "
-        "is a bare aiosmtpd server that accepts and discards the same kind of messages, "
+        "is a bare aiosmtpd server that accepts and discards the same replies (the senders "
+        "answer, in the same way, the check-in emails of a first, unmeasured service run), "
         "in a process of its own as the service is, measured right before and right after "
         "each service run (the two together), since this machine's speed drifts from minute "
         "to minute. "
