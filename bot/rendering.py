@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from conversations.answers import answer_hint
 from conversations.framework import Framework
@@ -25,6 +26,12 @@ class ConversationView:
     period: str
     due: str | None = None  # already in the grantee's timezone and words
     contact_hint: str = ""
+
+
+def template_lookup(env: Environment) -> Callable[[str], Template]:
+    """`env.get_template`, each name looked up once: without auto-reload a template never
+    changes while serving, and jinja's own lookup costs more than rendering a short one."""
+    return lru_cache(maxsize=None)(env.get_template)
 
 
 def _sentence(text: str) -> str:
@@ -46,13 +53,14 @@ class Renderer:
         )
         self.env.globals["hint"] = answer_hint
         self.env.filters["sentence"] = _sentence
+        self.template = template_lookup(self.env)
 
     def text(self, prompts: Sequence[Prompt], view: ConversationView) -> str:
         """Plain text: the terminal, and the text part of emails."""
         parts = []
         for prompt in prompts:
             name = f"text/{type(prompt).__name__.lower()}.txt.j2"
-            rendered = self.env.get_template(name).render(prompt=prompt, view=view).strip()
+            rendered = self.template(name).render(prompt=prompt, view=view).strip()
             if rendered:
                 parts.append(rendered)
         return "\n\n".join(parts)

@@ -216,6 +216,11 @@ class Framework(_Model):
             raise FrameworkError(f"{self.id} has no question {question_id!r}") from None
 
     @cached_property
+    def conditional(self) -> tuple[Question, ...]:
+        """The questions asked only when an earlier answer says so, in framework order."""
+        return tuple(q for q in self.questions if q.ask_if is not None)
+
+    @cached_property
     def _numbers(self) -> Mapping[str, int]:
         return {q.id: n for n, q in enumerate(self.questions, start=1)}
 

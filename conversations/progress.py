@@ -16,6 +16,8 @@ def applicable(q: Question, answers: Mapping[str, AnswerValue]) -> bool:
 
 
 def applicable_questions(fw: Framework, answers: Mapping[str, AnswerValue]) -> list[Question]:
+    if not fw.conditional:
+        return list(fw.questions)
     return [q for q in fw.questions if applicable(q, answers)]
 
 
@@ -39,7 +41,9 @@ def withdraw_inapplicable(
     events: list[AnswerEvent] = []
     answers = dict(state.answers)
     skipped = set(state.skipped)
-    for q in fw.questions:  # framework order: a withdrawal can switch off later questions too
+    # only a conditional question can stop applying; in framework order, since a withdrawal
+    # can switch off later questions too
+    for q in fw.conditional:
         if (q.id in answers or q.id in skipped) and not applicable(q, answers):
             if q.id in answers:
                 events.append(AnswerEvent(q.id, q.version, None, WITHDRAWN, skipped=True))

@@ -9,7 +9,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from bot.channels.email_steps import AttachmentsIgnored, NothingFound
-from bot.rendering import ConversationView, Renderer
+from bot.rendering import ConversationView, Renderer, template_lookup
 from conversations.answers import example_answer
 from conversations.state import Ask, Completed, Invalid, Review
 
@@ -51,10 +51,11 @@ class EmailRenderer:
         self.env = renderer.env.overlay()
         self.env.globals["example"] = example_answer
         self.env.filters["nl2br"] = _nl2br
+        self.template = template_lookup(self.env)
 
     def _text(self, prompt: Any, view: ConversationView) -> str:
         name = _EMAIL_TEMPLATES.get(type(prompt), f"text/{type(prompt).__name__.lower()}.txt.j2")
-        return self.env.get_template(name).render(prompt=prompt, view=view).strip()
+        return self.template(name).render(prompt=prompt, view=view).strip()
 
     def render(self, prompts: Sequence[Any], view: ConversationView) -> dict[str, Any]:
         blocks: list[_Block] = []
@@ -67,6 +68,6 @@ class EmailRenderer:
                 blocks.append(_Block(text=text))
         title = subject(prompts, view)
         context = {"blocks": blocks, "view": view, "subject": title}
-        text = self.env.get_template("email/message.txt.j2").render(**context)
-        html = self.env.get_template("email/message.html.j2").render(**context)
+        text = self.template("email/message.txt.j2").render(**context)
+        html = self.template("email/message.html.j2").render(**context)
         return {"subject": title, "text": text.strip() + "\n", "html": html}

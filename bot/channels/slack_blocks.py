@@ -239,11 +239,13 @@ def review_blocks(review: Review, view: ConversationView) -> list[Block]:
     ]
     blocks: list[Block] = [section(f"*{heading}*")]
     chunk: list[str] = []
+    size = 0  # of the chunk joined by newlines, plus one
     for line in lines:
-        if sum(len(x) + 1 for x in chunk) + len(line) > _SECTION_LIMIT:
+        if size + len(line) > _SECTION_LIMIT:
             blocks.append(section("\n".join(chunk)))
-            chunk = []
+            chunk, size = [], 0
         chunk.append(line)
+        size += len(line) + 1
     if chunk:
         blocks.append(section("\n".join(chunk)))
     elements: list[Block] = []
