@@ -45,12 +45,13 @@ def observations(framework: Framework, rows: Iterable[AnswerRow]) -> list[b.Obse
     for row in rows:
         by_checkin[row.checkin_id][row.question_id] = row
     found: list[b.Observation] = []
-    for answers in by_checkin.values():
+    for checkin_id, answers in by_checkin.items():
+        first = next(iter(answers.values()))  # a check-in's rows share its completion time
+        order = (first.completed_at.isoformat() if first.completed_at else "", checkin_id)
         for row in answers.values():
             q = framework.by_id.get(row.question_id)
             if q is None:
                 continue
-            order = (row.completed_at.isoformat() if row.completed_at else "", row.checkin_id)
             make = partial(b.Observation, row.grantee_id, row.question_id, row.version, order=order)
             if isinstance(q, ProportionQuestion):
                 if row.x is not None and row.n:

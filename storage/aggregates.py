@@ -123,12 +123,14 @@ async def answer_rows(scope: Scope, question_ids: Sequence[str]) -> list[AnswerR
         f"WHERE {where}"
     )
     rows = await conn.execute_query_dict(query, sql.params)
+    # a check-in's answers share its completion time: each distinct one is parsed once
+    completed = {v: moment(v) for v in {row["completed_at"] for row in rows}}
     return [
         AnswerRow(
             checkin_id=int(row["checkin_id"]),
             grantee_id=int(row["grantee_id"]),
             round_id=int(row["round_id"]),
-            completed_at=moment(row["completed_at"]),
+            completed_at=completed[row["completed_at"]],
             question_id=str(row["question_id"]),
             version=int(row["question_version"]),
             x=_int_or_none(row["x"]),
