@@ -109,6 +109,18 @@ def reply_bytes(to: Message, sender: str, body: str) -> bytes:
     return reply.as_bytes(policy=email.policy.SMTP)
 
 
+async def send_reply(raw: bytes, sender: str, answered: Message, port: int) -> None:
+    """A reply to `answered`, over an SMTP connection of its own, as mail servers send."""
+    await aiosmtplib.send(
+        raw,
+        sender=sender,
+        recipients=[unfolded(answered["Reply-To"])],
+        hostname="127.0.0.1",
+        port=port,
+        local_hostname="client.example.org",
+    )
+
+
 def unfolded(value: object) -> str:
     return " ".join(str(value or "").split())
 
@@ -290,14 +302,7 @@ async def drive_service(
                     keep.append((message, address, body))
                 raw = reply_bytes(message, address, body)
                 started = time.perf_counter()
-                await aiosmtplib.send(
-                    raw,
-                    sender=address,
-                    recipients=[unfolded(message["Reply-To"])],
-                    hostname="127.0.0.1",
-                    port=port,
-                    local_hostname="client.example.org",
-                )
+                await send_reply(raw, address, message, port)
                 message = await asyncio.wait_for(sink.inbox[address].get(), 30)
                 run.latencies.append(time.perf_counter() - started)
                 run.replies += 1
@@ -328,14 +333,7 @@ async def bench_floor(answered: list[Answered]) -> Run:
             for message, address, body in replies:  # the senders share one iterator
                 raw = reply_bytes(message, address, body)
                 started = time.perf_counter()
-                await aiosmtplib.send(
-                    raw,
-                    sender=address,
-                    recipients=[unfolded(message["Reply-To"])],
-                    hostname="127.0.0.1",
-                    port=port,
-                    local_hostname="client.example.org",
-                )
+                await send_reply(raw, address, message, port)
                 run.latencies.append(time.perf_counter() - started)
                 run.replies += 1
 
