@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache, partial
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import storage
@@ -34,6 +35,7 @@ from storage.records import (
     AnswerWrite,
     CheckInContext,
     InboundKey,
+    OutboundMessage,
     OutboundWrite,
     StepOutcome,
 )
@@ -61,6 +63,8 @@ class StepReport:
     outcome: StepOutcome
     prompts: tuple[Prompt, ...]
     deliveries: tuple[Delivery, ...]
+    # with step(send_after=True): the sending of the step's messages, under way
+    sending: asyncio.Task[None] | None = None
 
 
 class Dispatcher:
@@ -138,11 +142,15 @@ class Dispatcher:
         idempotency_key: str,
         actor: str,
         also: Sequence[Statement] = (),
+        send_after: bool | asyncio.Task[None] = False,
     ) -> StepReport:
         """Run one engine step for a check-in and save it with its messages, once.
 
         Channels whose messages carry several replies (an email answering three questions) call
         this with their own step function; everything else goes through start() and handle().
+        With `send_after`, it returns once the step is saved, its messages still being sent
+        (`StepReport.sending`): a mail server waiting for our 250 need not wait for our relay.
+        `send_after` may be the sending of the check-in's step before, for these to follow.
         """
         channel = self.channels[channel_name]
         framework = framework_for(context.programme)
@@ -181,19 +189,50 @@ class Dispatcher:
         deliveries = tuple(
             Delivery(outbound_id, recipient, payload) for outbound_id in result.outbound_ids
         )
-        await self.outbox.deliver_claimed(result.claimed)
         # completing (submit) changes no answer; an edit after completing changes one
         just_completed = context.checkin.status != Status.COMPLETED.value
-        if transition.state.status is Status.COMPLETED and (transition.changed or just_completed):
-            if self.completion_in_background:
-                # after the answer is stored and confirmed: a summary with charts takes a
-                # while, and Slack or the sending mail server is waiting for our answer
-                task = asyncio.create_task(self._completed(context, channel_name))
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
-            else:
-                await self._completed(context, channel_name)
+        completed = transition.state.status is Status.COMPLETED and (
+            transition.changed or just_completed
+        )
+        after = send_after if isinstance(send_after, asyncio.Task) else None
+        sent = self._sent(result.claimed, context, channel_name, completed=completed, after=after)
+        if send_after:
+            sending = self._in_background(sent)
+            return StepReport(result.outcome, transition.prompts, deliveries, sending)
+        await sent
         return StepReport(result.outcome, transition.prompts, deliveries)
+
+    async def _sent(
+        self,
+        claimed: Sequence[OutboundMessage],
+        context: CheckInContext,
+        channel_name: str,
+        *,
+        completed: bool,
+        after: asyncio.Task[None] | None = None,
+    ) -> None:
+        """Send a saved step's messages (once `after` is done, however it ended); then, for a
+        completed check-in, the summary."""
+        if after is not None:
+            await asyncio.wait({after})
+        await self.outbox.deliver_claimed(claimed)
+        if not completed:
+            return
+        if self.completion_in_background:
+            # after the answer is stored and confirmed: a summary with charts takes a while,
+            # and Slack or the sending mail server is waiting for our answer
+            self._in_background(self._completed(context, channel_name))
+        else:
+            await self._completed(context, channel_name)
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run `work` as a task that settle() waits for; a failure is logged (what it was
+        sending stays queued, for the outbox to send when its claim runs out)."""
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        task.add_done_callback(_log_failure)
+        return task
 
     async def settle(self) -> None:
         """Wait for work started after earlier steps (completion summaries) to finish."""
@@ -251,6 +290,11 @@ class Dispatcher:
             due=due,
             contact_hint=self.contact_hint,
         )
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("work after a step failed", exc_info=task.exception())
 
 
 @lru_cache(maxsize=1024)  # a round's due date, in each of its grantees' timezones

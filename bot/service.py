@@ -129,14 +129,17 @@ class Service:
 
 
 async def _let_finish(grace: float) -> None:
-    """Wait up to `grace` seconds for every other task of the loop to end."""
+    """Wait up to `grace` seconds for every other task of the loop to end, those they start
+    meanwhile too (an email taken in before the stop is stored, then its reply is sent)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + grace
     current = asyncio.current_task()
-    others = {task for task in asyncio.all_tasks() if task is not current}
-    if not others:
-        return
-    _, unfinished = await asyncio.wait(others, timeout=grace)
-    if unfinished:
-        log.warning("%d task(s) still running after %.0fs; stopping anyway", len(unfinished), grace)
+    while others := {task for task in asyncio.all_tasks() if task is not current}:
+        left = deadline - loop.time()
+        if left <= 0:
+            log.warning("%d task(s) still running after %.0fs; stopping anyway", len(others), grace)
+            return
+        await asyncio.wait(others, timeout=left)
 
 
 def _configure_outbox(dispatcher: Dispatcher, settings: Settings) -> None:

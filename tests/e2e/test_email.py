@@ -37,8 +37,11 @@ class Sink:
         self.received: asyncio.Queue[tuple[str, EmailMessage]] = asyncio.Queue()
         self.port = 0
         self.refuse_with: str | None = None  # e.g. "451 try later", to test retries
+        self.hold: asyncio.Event | None = None  # a slow relay: DATA answered once it is set
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        if self.hold is not None:
+            await self.hold.wait()
         if self.refuse_with:
             return self.refuse_with
         raw = envelope.original_content or b""
@@ -380,6 +383,25 @@ async def test_outbound_uses_a_per_thread_bounce_address(running: Running) -> No
     assert message["Auto-Submitted"] == "auto-generated"
 
 
+async def test_a_slow_relay_does_not_hold_up_the_reply_and_emails_stay_in_order(
+    running: Running,
+) -> None:
+    await running.inbound.open_checkin(running.checkin_id, occasion="round-opened")
+    first = await running.sink.next()
+    running.sink.hold = asyncio.Event()  # the relay takes its time over every email
+    # each reply is accepted once it is stored, while the email after it waits for the relay
+    await asyncio.wait_for(running.reply(first, "1: 12"), 5)
+    await asyncio.wait_for(running.reply(first, "2: 300"), 5)
+    assert await running.answers() == {"O1": 12, "O2": 300}
+    assert running.sink.empty()
+    running.sink.hold.set()
+    after_first, after_second = await running.sink.next(), await running.sink.next()
+    assert "Saved. Sessions run: 12 sessions." in text_of(after_first)
+    assert "Saved. Total attendance: 300" in text_of(after_second)
+    # one thread: the second refers to the first
+    assert str(after_first["Message-ID"]) in str(after_second["References"])
+
+
 async def test_refused_address_is_recorded_as_failed(running: Running) -> None:
     running.sink.refuse_with = "550 5.1.1 No such user here"
     await running.inbound.open_checkin(running.checkin_id, occasion="round-opened")
@@ -401,6 +423,7 @@ async def test_restart_mid_check_in_sends_what_was_pending_once(db_url: str, sin
         await sink.next()
         sink.refuse_with = "451 4.3.0 Try again later"  # the relay is down for a while
         await running.reply(first, "2: 300")
+        await service.dispatcher.settle()  # the reply's 250 came before its email was tried
         assert await storage.outbound_counts(channel="email") == {"sent": 2, "pending": 1}
     finally:
         await service.stop()
