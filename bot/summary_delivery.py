@@ -59,10 +59,14 @@ class SummaryOnCompletion:
                     f"{channel_name}:summary-chart:{version}", channel_name, recipient, chart
                 )
             )
-        ids = await storage.enqueue_outbound(
-            writes, checkin_id=context.checkin.id, now=self.dispatcher.clock()
+        outbox = self.dispatcher.outbox
+        claimed = await storage.enqueue_claimed(
+            writes,
+            checkin_id=context.checkin.id,
+            now=self.dispatcher.clock(),
+            claim_for=outbox.lease,
         )
-        await self.dispatcher.outbox.send_now(ids)
+        await outbox.deliver_claimed(claimed)
 
 
 def _drawn(

@@ -78,7 +78,7 @@ from storage.slack_links import (
     question_message,
     set_missing_timezone,
 )
-from storage.steps import save_step
+from storage.steps import enqueue_claimed, save_step
 
 __all__ = [
     "DueSend",
@@ -103,6 +103,7 @@ __all__ = [
     "database",
     "disconnect",
     "email_thread",
+    "enqueue_claimed",
     "enqueue_outbound",
     "find_email_thread",
     "find_grantees_by_email",

@@ -119,6 +119,66 @@ async def save_step(
         return StepResult(abandoned.outcome, await get_checkin(checkin_id))
 
 
+def queue_outbound(
+    outbound: Sequence[OutboundWrite],
+    checkin_id: int | None,
+    now: datetime,
+    claim_for: timedelta | None,
+) -> Plan[list[OutboundMessage]]:
+    """Insert messages, skipping idempotency keys already queued; the new ones. With
+    `claim_for`, they are stored already claimed for sending by the caller, for that long."""
+    status = SENDING if claim_for is not None else PENDING
+    lease_end = now + claim_for if claim_for is not None else None
+    queued: list[OutboundMessage] = []
+    for write in outbound:
+        payload = dict(write.payload)
+        row = plans.first(
+            (
+                yield Statement(
+                    _OUTBOUND,
+                    [
+                        write.idempotency_key,
+                        write.channel,
+                        write.recipient,
+                        checkin_id,
+                        sql.encoded(payload),
+                        status,
+                        lease_end,
+                        now,
+                    ],
+                )
+            )
+        )
+        if row is not None:
+            queued.append(
+                OutboundMessage(
+                    id=int(row["id"]),
+                    idempotency_key=write.idempotency_key,
+                    channel=write.channel,
+                    recipient=write.recipient,
+                    payload=payload,
+                    status=status,
+                    attempts=0,
+                    created_at=now,
+                    sent_at=None,
+                    last_error=None,
+                )
+            )
+    return queued
+
+
+async def enqueue_claimed(
+    writes: Sequence[OutboundWrite],
+    *,
+    checkin_id: int | None,
+    now: datetime,
+    claim_for: timedelta,
+) -> list[OutboundMessage]:
+    """Queue messages in one transaction, claimed for sending by the caller, as a step's are:
+    the new ones, for `Outbox.deliver_claimed` (a key seen before is not queued again)."""
+    return await plans.run(queue_outbound(writes, checkin_id, utc(now), claim_for))
+
+
 @dataclass(frozen=True)
 class _Step:
     checkin_id: int
@@ -199,44 +259,7 @@ class _Step:
 
     def _queue(self) -> Plan[list[OutboundMessage]]:
         """Insert the step's messages (an idempotency key seen before is skipped)."""
-        status = SENDING if self.claim_for is not None else PENDING
-        lease_end = self.now + self.claim_for if self.claim_for is not None else None
-        queued: list[OutboundMessage] = []
-        for write in self.outbound:
-            payload = dict(write.payload)
-            row = plans.first(
-                (
-                    yield Statement(
-                        _OUTBOUND,
-                        [
-                            write.idempotency_key,
-                            write.channel,
-                            write.recipient,
-                            self.checkin_id,
-                            sql.encoded(payload),
-                            status,
-                            lease_end,
-                            self.now,
-                        ],
-                    )
-                )
-            )
-            if row is not None:
-                queued.append(
-                    OutboundMessage(
-                        id=int(row["id"]),
-                        idempotency_key=write.idempotency_key,
-                        channel=write.channel,
-                        recipient=write.recipient,
-                        payload=payload,
-                        status=status,
-                        attempts=0,
-                        created_at=self.now,
-                        sent_at=None,
-                        last_error=None,
-                    )
-                )
-        return queued
+        return queue_outbound(self.outbound, self.checkin_id, self.now, self.claim_for)
 
     def _write_answers(self) -> Plan[None]:
         """Upsert each answer and append its audit record (old value None when it is new)."""
