@@ -74,7 +74,7 @@ QUESTION_LINE = re.compile(r"^(\d+)\. ", re.MULTILINE)
 
 @dataclass(frozen=True)
 class Received:
-    """A check-in email as the sink passes it on: the headers a reply needs, and its text."""
+    """A check-in email as the relay passes it on: the headers a reply needs, and its text."""
 
     headers: dict[str, str]
     text: str
@@ -116,9 +116,8 @@ class Sink:
 def received_email(raw: bytes) -> Received:
     """The headers and the first text/plain part of an outbound email, read as a relay would:
     the headers alone, then the body cut at its boundary. Parsing the whole multipart message
-    would compile a pattern for each new boundary and read every part, HTML and charts too;
-    that made this process, which shares the machine's two cores with the service, cost more
-    than the service's inbound side."""
+    would compile a pattern for each new boundary and read every part, HTML and charts too: CPU
+    taken from the service, which shares the machine's two cores with the relay."""
     parsed = email.parser.BytesHeaderParser().parsebytes(raw)
     headers = {name: str(parsed[name] or "") for name in REPLY_HEADERS}
     boundary = parsed.get_boundary()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -63,8 +64,6 @@ class StepReport:
     outcome: StepOutcome
     prompts: tuple[Prompt, ...]
     deliveries: tuple[Delivery, ...]
-    # with step(send_after=True): the sending of the step's messages, under way
-    sending: asyncio.Task[None] | None = None
 
 
 class Dispatcher:
@@ -86,6 +85,10 @@ class Dispatcher:
         # session or a script wants them done before the next line
         self.completion_in_background = False
         self._background: set[asyncio.Task[None]] = set()
+        # each check-in's messages still being sent after its step (send_after), if any
+        self._sending: weakref.WeakValueDictionary[int, asyncio.Task[None]] = (
+            weakref.WeakValueDictionary()
+        )
         self.interpreters: list[Interpreter] = []
 
     async def start(self, checkin_id: int, channel: str, occasion: str) -> StepReport:
@@ -142,15 +145,15 @@ class Dispatcher:
         idempotency_key: str,
         actor: str,
         also: Sequence[Statement] = (),
-        send_after: bool | asyncio.Task[None] = False,
+        send_after: bool = False,
     ) -> StepReport:
         """Run one engine step for a check-in and save it with its messages, once.
 
         Channels whose messages carry several replies (an email answering three questions) call
         this with their own step function; everything else goes through start() and handle().
-        With `send_after`, it returns once the step is saved, its messages still being sent
-        (`StepReport.sending`): a mail server waiting for our 250 need not wait for our relay.
-        `send_after` may be the sending of the check-in's step before, for these to follow.
+        With `send_after`, it returns once the step is saved and sends its messages after: a
+        mail server waiting for our 250 need not wait for our relay. Either way a check-in's
+        messages go out in order, each step's after those of the step before.
         """
         channel = self.channels[channel_name]
         framework = framework_for(context.programme)
@@ -194,12 +197,13 @@ class Dispatcher:
         completed = transition.state.status is Status.COMPLETED and (
             transition.changed or just_completed
         )
-        after = send_after if isinstance(send_after, asyncio.Task) else None
+        checkin_id = context.checkin.id
+        after = self._sending.get(checkin_id)
         sent = self._sent(result.claimed, context, channel_name, completed=completed, after=after)
         if send_after:
-            sending = self._in_background(sent)
-            return StepReport(result.outcome, transition.prompts, deliveries, sending)
-        await sent
+            self._sending[checkin_id] = self._in_background(sent)
+        else:
+            await sent
         return StepReport(result.outcome, transition.prompts, deliveries)
 
     async def _sent(
@@ -209,7 +213,7 @@ class Dispatcher:
         channel_name: str,
         *,
         completed: bool,
-        after: asyncio.Task[None] | None = None,
+        after: asyncio.Task[None] | None,
     ) -> None:
         """Send a saved step's messages (once `after` is done, however it ended); then, for a
         completed check-in, the summary."""

@@ -8,8 +8,6 @@ import logging
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from email.message import Message
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
@@ -76,10 +74,6 @@ class EmailInbound:
         self._server: asyncio.Server | None = None
         # one reply at a time per check-in in this process, so two quick emails both count
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
-        # each check-in's latest email still being sent, so that the next one goes after it
-        self._sending: weakref.WeakValueDictionary[int, asyncio.Task[None]] = (
-            weakref.WeakValueDictionary()
-        )
 
     # ---- the SMTP server ----------------------------------------------------------------------
 
@@ -180,46 +174,31 @@ class EmailInbound:
             log.warning("email %s matches no check-in; nothing stored", key.external_id)
             return await self._record(key, "unknown_thread", "", None)
         thread, context = found
-        lock = self._lock(thread.checkin_id)
+        checkin_id = thread.checkin_id
+        lock = self._lock(checkin_id)
         waited = lock.locked()
         async with lock:
-            return await self._reply(message, key, thread, context, now, reread=waited)
-
-    async def _reply(
-        self,
-        message: Message,
-        key: InboundKey,
-        thread: storage.EmailThread,
-        context: CheckInContext,
-        now: datetime,
-        *,
-        reread: bool,
-    ) -> Received:
-        """A reply to a check-in's thread, taken under the check-in's lock."""
-        checkin_id = thread.checkin_id
-        if reread:  # another reply to this check-in went first: start from what it saved
-            context = await storage.load_checkin_context(checkin_id)
-        sender = sender_address(message)
-        if sender != context.grantee.email.lower():
-            log.warning(
-                "email %s for check-in %s came from %s, not the grantee; nothing stored",
-                key.external_id,
-                checkin_id,
-                sender,
-            )
-            return await self._record(key, "sender_mismatch", f"from {sender}", checkin_id)
-        try:
-            read = read_reply(message)
-        except Exception as exc:  # unreadable body parts: recorded, and the grantee can resend
-            log.warning("email %s could not be read: %s", key.external_id, exc)
-            return await self._record(key, "malformed", str(exc), checkin_id)
-        if context.grantee.email_failing:
-            await storage.set_email_failing(context.grantee.id, False)  # it works again
-        remember = storage.reply_statement(thread.id, key.external_id, now=now)
-        report = await self._answer(context, key, sender, read, remember)
-        if report.sending is not None:
-            self._sending[checkin_id] = report.sending
-        return Received(report.outcome.value, checkin_id, report)
+            if waited:  # another reply to this check-in went first: start from what it saved
+                context = await storage.load_checkin_context(checkin_id)
+            sender = sender_address(message)
+            if sender != context.grantee.email.lower():
+                log.warning(
+                    "email %s for check-in %s came from %s, not the grantee; nothing stored",
+                    key.external_id,
+                    thread.checkin_id,
+                    sender,
+                )
+                return await self._record(key, "sender_mismatch", f"from {sender}", checkin_id)
+            try:
+                read = read_reply(message)
+            except Exception as exc:  # unreadable body parts: recorded, and the grantee can resend
+                log.warning("email %s could not be read: %s", key.external_id, exc)
+                return await self._record(key, "malformed", str(exc), checkin_id)
+            if context.grantee.email_failing:
+                await storage.set_email_failing(context.grantee.id, False)  # it works again
+            remember = storage.reply_statement(thread.id, key.external_id, now=now)
+            report = await self._answer(context, key, sender, read, remember)
+        return Received(report.outcome.value, thread.checkin_id, report)
 
     async def _answer(
         self,
@@ -244,8 +223,7 @@ class EmailInbound:
             idempotency_key=f"{CHANNEL}:reply:{key.external_id}",
             actor=f"{CHANNEL}:{sender}",
             also=(remember,),  # the reply's Message-ID, kept for threading with the step
-            # our 250 goes back once the reply is stored; its email follows the one before
-            send_after=self._sending.get(context.checkin.id) or True,
+            send_after=True,  # our 250 goes back once the reply is stored; its email after
         )
 
     async def _bounced(

@@ -38,9 +38,11 @@ class Sink:
         self.port = 0
         self.refuse_with: str | None = None  # e.g. "451 try later", to test retries
         self.hold: asyncio.Event | None = None  # a slow relay: DATA answered once it is set
+        self.held = 0  # emails waiting at the hold
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.hold is not None:
+            self.held += 1
             await self.hold.wait()
         if self.refuse_with:
             return self.refuse_with
@@ -393,7 +395,8 @@ async def test_a_slow_relay_does_not_hold_up_the_reply_and_emails_stay_in_order(
     await asyncio.wait_for(running.reply(first, "1: 12"), 5)
     await asyncio.wait_for(running.reply(first, "2: 300"), 5)
     assert await running.answers() == {"O1": 12, "O2": 300}
-    assert running.sink.empty()
+    await asyncio.sleep(0.3)  # time enough for a second send to reach the relay, were it made
+    assert running.sink.empty() and running.sink.held == 1  # the second waits for the first
     running.sink.hold.set()
     after_first, after_second = await running.sink.next(), await running.sink.next()
     assert "Saved. Sessions run: 12 sessions." in text_of(after_first)
