@@ -6,23 +6,21 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
-from functools import partial
 
 import storage
 from bot.admin import AdminError, programme
 from bot.frameworks import framework_for
+from bot.round_observations import RoundObservations, observations
 from conversations import benchmarks as b
 from conversations import digests as d
 from conversations import summaries as s
 from conversations.framework import (
-    CountQuestion,
     Framework,
     ProportionQuestion,
     Question,
     TextQuestion,
 )
 from storage.aggregates import (
-    AnswerRow,
     PooledRow,
     Scope,
     answer_rows,
@@ -39,33 +37,6 @@ from storage.aggregates import (
 from storage.records import CheckInContext, CheckInStatus, Programme, Round
 
 
-def observations(framework: Framework, rows: Iterable[AnswerRow]) -> list[b.Observation]:
-    """Answers as numbers per grantee; a mean takes its respondents from its count question."""
-    by_checkin: dict[int, dict[str, AnswerRow]] = defaultdict(dict)
-    for row in rows:
-        by_checkin[row.checkin_id][row.question_id] = row
-    found: list[b.Observation] = []
-    for checkin_id, answers in by_checkin.items():
-        first = next(iter(answers.values()))  # a check-in's rows share its completion time
-        order = (first.completed_at.isoformat() if first.completed_at else "", checkin_id)
-        for row in answers.values():
-            q = framework.by_id.get(row.question_id)
-            if q is None:
-                continue
-            make = partial(b.Observation, row.grantee_id, row.question_id, row.version, order=order)
-            if isinstance(q, ProportionQuestion):
-                if row.x is not None and row.n:
-                    found.append(make(b.percent(row.x, row.n), n=row.n, x=row.x))
-            elif isinstance(q, CountQuestion):
-                if row.number is not None:
-                    found.append(make(row.number))
-            elif (count_id := s.respondents_question(framework, q)) is not None:
-                respondents = answers.get(count_id)
-                if row.number is not None and respondents and respondents.number:
-                    found.append(make(row.number, n=int(respondents.number)))
-    return found
-
-
 def _summary_question_ids(framework: Framework) -> list[str]:
     questions: list[Question] = [*s.indicator_questions(framework), *s.output_questions(framework)]
     ids = [q.id for q in questions]
@@ -73,11 +44,20 @@ def _summary_question_ids(framework: Framework) -> list[str]:
     return sorted(set(ids))
 
 
-async def grantee_summary(context: CheckInContext) -> s.GranteeSummary:
-    """The grantee's latest answers for the round beside peers, national figures and last time."""
+async def grantee_summary(
+    context: CheckInContext, kept: RoundObservations | None = None
+) -> s.GranteeSummary:
+    """The grantee's latest answers for the round beside peers, national figures and last time.
+
+    `kept` reuses what earlier summaries of the round read (a service's summaries on completion).
+    """
     framework = framework_for(context.programme)
     ids = _summary_question_ids(framework)
-    rows = await answer_rows(Scope(round_ids=[context.round.id]), ids)
+    if kept is not None:
+        round_observations = await kept.of_round(context.round.id, framework, ids)
+    else:
+        rows = await answer_rows(Scope(round_ids=[context.round.id]), ids)
+        round_observations = observations(framework, rows)
     rounds = await programme_rounds(context.programme.id)
     earlier = [(rid, period) for rid, period, opened in rounds if opened < context.round.opened_at]
     mine = (
@@ -98,7 +78,7 @@ async def grantee_summary(context: CheckInContext) -> s.GranteeSummary:
         organisation=context.grantee.organisation,
         programme_name=context.programme.name,
         period=context.round.period,
-        round_observations=observations(framework, rows),
+        round_observations=round_observations,
         previous=previous,
     )
 

@@ -12,6 +12,7 @@ import storage
 from bot.channels.slack_blocks import escape
 from bot.clock import Clock, utc_now
 from bot.dispatcher import Dispatcher
+from bot.round_observations import RoundObservations
 from bot.summaries import funder_digest, grantee_summary
 from bot.summary_render import (
     SummaryRenderer,
@@ -36,10 +37,12 @@ class SummaryOnCompletion:
     def __init__(self, dispatcher: Dispatcher, renderer: SummaryRenderer | None = None) -> None:
         self.dispatcher = dispatcher
         self.renderer = renderer or SummaryRenderer()
+        # peers' observations, read once per check-in version rather than once per summary
+        self.kept = RoundObservations()
 
     async def __call__(self, context: CheckInContext, channel_name: str) -> None:
         channel = self.dispatcher.channels[channel_name]
-        summary = await grantee_summary(context)
+        summary = await grantee_summary(context, self.kept)
         # drawing charts takes long enough to stall every other reply if done on the loop
         payload, chart = await asyncio.to_thread(_drawn, summary, self.renderer, channel_name)
         # one summary per saved version: an edit after completion sends an updated summary,

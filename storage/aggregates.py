@@ -55,6 +55,7 @@ class Scope:
     programme_id: int | None = None
     round_ids: Sequence[int] | None = None
     grantee_id: int | None = None
+    checkin_ids: Sequence[int] | None = None
 
 
 class _Sql:
@@ -106,7 +107,22 @@ def _where(sql: _Sql, scope: Scope, question_ids: Sequence[str]) -> str:
         clauses.append(f"c.round_id IN {sql.params_in(list(scope.round_ids) or [-1])}")
     if scope.grantee_id is not None:
         clauses.append(f"c.grantee_id = {sql.param(scope.grantee_id)}")
+    if scope.checkin_ids is not None:
+        clauses.append(f"c.id IN {sql.params_in(list(scope.checkin_ids) or [-1])}")
     return " AND ".join(clauses)
+
+
+async def completed_versions(round_id: int) -> dict[int, int]:
+    """The round's completed check-ins, each with its version (bumped by every saved step, so
+    the same version means the same answers)."""
+    conn = _conn()
+    sql = _Sql(conn)
+    query = (
+        "SELECT id, version FROM checkin "
+        f"WHERE round_id = {sql.param(round_id)} AND status = {sql.param(COMPLETED)}"
+    )
+    rows = await conn.execute_query_dict(query, sql.params)
+    return {int(row["id"]): int(row["version"]) for row in rows}
 
 
 async def answer_rows(scope: Scope, question_ids: Sequence[str]) -> list[AnswerRow]:

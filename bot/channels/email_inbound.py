@@ -26,6 +26,7 @@ from bot.channels.email_parsing import (
     sender_address,
     token_from_address,
 )
+from bot.channels.email_smtp import InboundSMTP
 from bot.channels.email_steps import (
     AttachmentsIgnored,
     advance_all,
@@ -83,7 +84,7 @@ class EmailInbound:
         try:
             # in this loop, not aiosmtpd's threaded Controller: handlers need tortoise's context
             self._server = await loop.create_server(
-                lambda: SMTP(
+                lambda: InboundSMTP(
                     _Handler(self),
                     hostname=self.config.reply_domain,
                     ident="Cohesion Check-ins",

@@ -9,7 +9,8 @@ import pytest
 
 import storage
 from bot.export import export_programme
-from bot.summaries import funder_digest, pooled_evidence, summary_for_grantee
+from bot.round_observations import RoundObservations
+from bot.summaries import funder_digest, grantee_summary, pooled_evidence, summary_for_grantee
 from bot.summary_delivery import send_digest
 from bot.summary_render import SummaryRenderer, data_uris, digest_charts, summary_payload
 from storage.records import Programme
@@ -109,6 +110,47 @@ async def test_peers_answering_another_question_version_are_not_compared(
     p2 = next(i for i in summary.indicators if i.question_id == "P2")
     assert p1.peers is None and "fewer than 5 other grantees" in p1.peer_sentence
     assert p2.peers is not None and p2.peers.grantees == 5
+
+
+async def _saved_again(checkin_id: int, answers: dict[str, object], status: str) -> None:
+    """A step saved on an existing check-in: an edit after completion, or a reopening."""
+    context = await storage.load_checkin_context(checkin_id)
+    await storage.save_step(
+        checkin_id,
+        expected_version=context.checkin.version,
+        state={},
+        status=status,
+        answers=seed.writes(answers),
+        channel="console",
+        actor="test",
+        now=context.round.opened_at + timedelta(days=2),
+    )
+
+
+async def test_summaries_that_reuse_the_round_read_again_what_changed(
+    bridges: Programme,
+) -> None:
+    q3 = await storage.get_round(bridges.id, "2026 Q3")
+    assert q3 is not None
+    lines = {line.grantee.organisation: line for line in await storage.round_status(q3.id)}
+    ids = {org: line.checkin.id for org, line in lines.items() if line.checkin is not None}
+    mine = await storage.load_checkin_context(ids[ME])
+    kept = RoundObservations()
+
+    async def p1_peers() -> str:
+        summary = await grantee_summary(mine, kept)
+        assert summary == await grantee_summary(mine)  # the same as reading everything again
+        p1 = next(i for i in summary.indicators if i.question_id == "P1")
+        return p1.peer_sentence
+
+    assert "median 73%, middle half 70% to 77% (n = 5 grantees)" in await p1_peers()
+    # a peer's edit after completion: 20 of 30 becomes 29 of 30
+    await _saved_again(ids["Alder Arts"], {"P1": proportion(29, 30)}, "completed")
+    assert "median 77%" in await p1_peers()
+    # a peer's check-in reopened leaves the peer set; the other six remain
+    await _saved_again(ids["Birch Sports"], {}, "in_progress")
+    after = await p1_peers()
+    assert "median 77%" not in after and "(n = 5 grantees)" in after
 
 
 async def test_summary_payload_has_text_html_charts_and_blocks(bridges: Programme) -> None:
