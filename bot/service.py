@@ -153,9 +153,7 @@ def _configure_outbox(dispatcher: Dispatcher, settings: Settings) -> None:
     outbox.poll_seconds = config.poll_seconds
 
 
-def build_service(
-    settings: Settings, *, clock: Clock = utc_now, scheduler: bool = True
-) -> Service:
+def build_service(settings: Settings, *, clock: Clock = utc_now, scheduler: bool = True) -> Service:
     """Wire the service from settings: each channel and the scheduler register here.
 
     Without the scheduler the service only answers and sends: what a demo or a channel's own

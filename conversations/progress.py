@@ -16,9 +16,11 @@ def applicable(q: Question, answers: Mapping[str, AnswerValue]) -> bool:
 
 
 def applicable_questions(fw: Framework, answers: Mapping[str, AnswerValue]) -> list[Question]:
-    if not fw.conditional:
+    # only the conditional few are tested: this runs several times for every answer
+    off = {q.id for q in fw.conditional if not applicable(q, answers)}
+    if not off:
         return list(fw.questions)
-    return [q for q in fw.questions if applicable(q, answers)]
+    return [q for q in fw.questions if q.id not in off]
 
 
 def first_open(fw: Framework, state: SessionState) -> Question | None:

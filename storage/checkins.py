@@ -99,9 +99,11 @@ def context_statement(checkin_id: int) -> Statement:
     return Statement(_CONTEXT_SQL, [checkin_id])
 
 
-def contexts_statement(where: str, values: Sequence[Any]) -> Statement:
-    """Contexts of the check-ins `where` picks (a WHERE clause, and ORDER BY if it matters)."""
-    return Statement(_CONTEXT_SELECT + where, list(values))
+def contexts_statement(where: str, values: Sequence[Any], *, also: str = "") -> Statement:
+    """Contexts of the check-ins `where` picks (a WHERE clause, and ORDER BY if it matters;
+    it may begin with further JOINs), with the columns `also` names read beside them."""
+    select = _CONTEXT_SELECT.replace("SELECT ", f"SELECT {also}, ", 1) if also else _CONTEXT_SELECT
+    return Statement(select + where, list(values))
 
 
 def context_of(row: dict[str, Any]) -> CheckInContext:

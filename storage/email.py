@@ -9,7 +9,7 @@ from typing import Any
 
 from storage import models as m
 from storage import plans, sql
-from storage.checkins import context_of, context_statement
+from storage.checkins import context_of, context_statement, contexts_statement
 from storage.common import utc
 from storage.db import NotFound
 from storage.plans import Plan, Statement
@@ -150,13 +150,24 @@ async def reply_thread(
 def _reply_thread(
     token: str | None, message_ids: Sequence[str]
 ) -> Plan[tuple[EmailThread, CheckInContext] | None]:
-    thread = yield from _find_thread(token, message_ids)
-    if thread is None:
+    if token:  # nearly every reply: thread and context in one statement
+        row = plans.first((yield contexts_statement(_BY_TOKEN, [token.lower()], also=_THREAD)))
+        if row is not None:
+            thread = EmailThread(
+                id=int(row["t_id"]), checkin_id=int(row["c_id"]), token=str(row["t_token"])
+            )
+            return thread, context_of(row)
+    referred = yield from _find_thread(None, message_ids)
+    if referred is None:
         return None
-    row = plans.first((yield context_statement(thread.checkin_id)))
+    row = plans.first((yield context_statement(referred.checkin_id)))
     if row is None:
-        raise NotFound(f"no check-in with id {thread.checkin_id}")
-    return thread, context_of(row)
+        raise NotFound(f"no check-in with id {referred.checkin_id}")
+    return referred, context_of(row)
+
+
+_THREAD = "t.id AS t_id, t.token AS t_token"
+_BY_TOKEN = "JOIN email_thread t ON t.checkin_id = c.id WHERE t.token = ?"
 
 
 def _find_thread(token: str | None, message_ids: Sequence[str]) -> Plan[EmailThread | None]:

@@ -26,7 +26,7 @@ from bot.channels.email_parsing import (
     sender_address,
     token_from_address,
 )
-from bot.channels.email_smtp import InboundSMTP
+from bot.channels.email_smtp import HookNames, InboundSMTP
 from bot.channels.email_steps import (
     AttachmentsIgnored,
     advance_all,
@@ -81,11 +81,12 @@ class EmailInbound:
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         host, port = self.config.inbound_host, self.config.inbound_port
+        handler = _Handler(self)
         try:
             # in this loop, not aiosmtpd's threaded Controller: handlers need tortoise's context
             self._server = await loop.create_server(
                 lambda: InboundSMTP(
-                    _Handler(self),
+                    handler,
                     hostname=self.config.reply_domain,
                     ident="Cohesion Check-ins",
                     data_size_limit=self.config.max_message_bytes,
@@ -250,7 +251,7 @@ class EmailInbound:
         return Received(outcome if fresh else "duplicate", checkin_id)
 
 
-class _Handler:
+class _Handler(HookNames):
     """aiosmtpd hooks: accept only our reply and bounce addresses; 250 once stored."""
 
     def __init__(self, inbound: EmailInbound) -> None:

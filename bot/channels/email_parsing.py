@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import email
+import functools
 import hashlib
 import re
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.errors import HeaderParseError
@@ -141,15 +143,21 @@ def message_ids(value: str | None) -> list[str]:
 
 
 def raw_headers(message: Message) -> dict[str, str]:
-    """Header name (lower-case) to its first raw value, one line.
+    """Header name (lower-case) to its first raw value, one line (read once per message, and
+    shared: not to be changed).
 
     The checks below only need the raw text; asking the message for each header would run
     the full structured-header parser every time, which dominated the cost of a reply.
     """
-    headers: dict[str, str] = {}
-    for name, value in message.raw_items():
-        headers.setdefault(name.lower(), " ".join(_storable(str(value)).split()))
+    headers = _read_headers.get(message)
+    if headers is None:  # read once: every check on a reply asks for some of them
+        headers = _read_headers[message] = {}
+        for name, value in message.raw_items():
+            headers.setdefault(name.lower(), " ".join(_storable(str(value)).split()))
     return headers
+
+
+_read_headers: weakref.WeakKeyDictionary[Message, dict[str, str]] = weakref.WeakKeyDictionary()
 
 
 def _storable(text: str) -> str:
@@ -366,13 +374,31 @@ def _before_closing_quote(text: str) -> str:
     return text if first_quoted is None else "".join(lines[: first_quoted + 1])
 
 
+@functools.cache
+def _reply_patterns() -> dict[str, object]:
+    """mail-parser-reply's patterns for our languages and options, built once.
+
+    It builds its three patterns (quote headers, disclaimers, signatures: each every language's
+    alternatives joined) anew for every text it reads, which was half its work; they depend only
+    on the languages and options, so they are built here once and given to each reading.
+    """
+    built = ReplyText(text="", languages=list(LANGUAGES), keep_hyphen_lists=True)
+    return {
+        "_header_regex": built.HEADER_REGEX,
+        "_disclaimers_regex": built.DISCLAIMERS_REGEX,
+        "_signature_regex": built.SIGNATURE_REGEX,
+    }
+
+
 def strip_quoted(text: str) -> str:
     """The newest part of a reply: quoted text, quote headers and signatures removed."""
     extra = _EXTRA_QUOTE_HEADER.search(text)
     if extra is not None:
         text = text[: extra.start()]
     text = _before_closing_quote(text)
-    parsed = ReplyText(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
+    parsed = ReplyText(
+        text=text, languages=list(LANGUAGES), keep_hyphen_lists=True, **_reply_patterns()
+    ).read()
     top = parsed.replies[0].body if parsed.replies else ""
     return "\n".join(line for line in top.splitlines() if not line.lstrip().startswith(">"))
 

@@ -18,6 +18,7 @@ from email.utils import getaddresses
 import aiosmtplib
 
 from bot.channels.base import DeliveryError, PermanentFailure, TemporaryFailure
+from bot.channels.email_smtp import PLAIN_ADDRESS
 from bot.settings import SettingsError, SmtpRelay
 
 log = logging.getLogger(__name__)
@@ -193,17 +194,39 @@ async def _mail_transaction(
     with one, so its length is the size RFC 1870 asks for. Any failure drops the connection
     (see `RelayClient.send`), so no RSET is needed after one either.
     """
-    options = [f"SIZE={len(raw)}"] if client.supports_extension("size") else []
-    await client.mail(sender, options=options)
+    await _mail(client, sender, [f"SIZE={len(raw)}"] if client.supports_extension("size") else [])
     refused: list[aiosmtplib.SMTPRecipientRefused] = []
     for recipient in recipients:
         try:
-            await client.rcpt(recipient)
+            await _rcpt(client, recipient)
         except aiosmtplib.SMTPRecipientRefused as exc:
             refused.append(exc)
     if len(refused) == len(recipients):
         raise aiosmtplib.SMTPRecipientsRefused(refused)
     await client.data(raw)
+
+
+# aiosmtplib's `mail` and `rcpt` parse every address again to quote it, a hundredth of the cost
+# of a reply: a plain address, which needs no quoting, is sent as it is, with the same checks.
+
+
+async def _mail(client: aiosmtplib.SMTP, sender: str, options: list[str]) -> None:
+    if not PLAIN_ADDRESS.fullmatch(sender):
+        await client.mail(sender, options=options)
+        return
+    words = [option.encode("ascii") for option in options]
+    response = await client.execute_command(b"MAIL", b"FROM:<%s>" % sender.encode(), *words)
+    if response.code != aiosmtplib.SMTPStatus.completed:
+        raise aiosmtplib.SMTPSenderRefused(response.code, response.message, sender)
+
+
+async def _rcpt(client: aiosmtplib.SMTP, recipient: str) -> None:
+    if not PLAIN_ADDRESS.fullmatch(recipient):
+        await client.rcpt(recipient)
+        return
+    response = await client.execute_command(b"RCPT", b"TO:<%s>" % recipient.encode())
+    if response.code not in (aiosmtplib.SMTPStatus.completed, aiosmtplib.SMTPStatus.will_forward):
+        raise aiosmtplib.SMTPRecipientRefused(response.code, response.message, recipient)
 
 
 def _tls_context(relay: SmtpRelay) -> ssl.SSLContext | None:
@@ -295,7 +318,11 @@ def _wire_form(message: Message) -> tuple[bytes, list[str]]:
         buffer = io.BytesIO()
         _WireGenerator(buffer, mangle_from_=False, policy=_WIRE).flatten(message)
         out = [buffer.getvalue()]
-    recipients = [address for _, address in getaddresses(message.get_all("To", [])) if address]
+    to = message.get_all("To", [])
+    if len(to) == 1 and PLAIN_ADDRESS.fullmatch(to[0]):
+        recipients = [to[0]]  # as getaddresses would read it, without its parser
+    else:
+        recipients = [address for _, address in getaddresses(to) if address]
     return b"".join(out), recipients
 
 

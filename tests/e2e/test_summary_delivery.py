@@ -113,4 +113,3 @@ async def test_weekly_digest_is_queued_once_each_monday(
         if m.payload.get("kind") == "digest" and m.recipient == "priya.shah@northernlight.example"
     ]  # fmt: skip
     assert len(to_priya) == 2
-
