@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Protocol
 
@@ -40,6 +41,8 @@ class Service:
         self.clock = clock
         self.channels: dict[str, Channel] = {}
         self.components: list[Component] = []
+        # closed last, once the work in flight is done (a summary's chart process)
+        self.closing: list[Callable[[], Awaitable[None]]] = []
         self.dispatcher = Dispatcher(
             self.channels,
             clock=clock,
@@ -109,6 +112,11 @@ class Service:
             await asyncio.wait_for(self.dispatcher.settle(), timeout=max(grace, 10.0))
         if grace:
             await _let_finish(grace)
+        for close in reversed(self.closing):
+            try:
+                await close()
+            except Exception:
+                log.exception("closing %s failed", close)
         await storage.disconnect(self._database)
         log.info("stopped")
 
@@ -174,7 +182,7 @@ def _add_summaries(service: Service) -> None:
     """A benchmarked summary to each grantee who completes a check-in, in the same channel."""
     from bot.summary_delivery import register
 
-    register(service.dispatcher)
+    service.closing.append(register(service.dispatcher).close)
 
 
 def _add_scheduler(service: Service) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import storage
 from bot.channels.slack_blocks import escape
+from bot.chart_process import ChartProcess
 from bot.clock import Clock, utc_now
 from bot.dispatcher import Dispatcher
 from bot.round_observations import RoundObservations
@@ -18,33 +19,38 @@ from bot.summary_render import (
     SummaryRenderer,
     content_ids,
     digest_charts,
-    slack_chart,
-    summary_payload,
+    drawn_for_channel,
 )
 from conversations.digests import FunderDigest
-from conversations.summaries import GranteeSummary
 from storage.records import CheckInContext, OutboundWrite
 
 log = logging.getLogger(__name__)
-TEXT_ONLY_CHANNELS = frozenset({"console"})
-# channels that show one uploaded chart image after the text, rather than HTML with inline charts
-CHART_UPLOAD_CHANNELS = frozenset({"slack"})
 
 
 class SummaryOnCompletion:
     """A Dispatcher on_completed hook: the grantee's benchmarked summary, in the same channel."""
 
-    def __init__(self, dispatcher: Dispatcher, renderer: SummaryRenderer | None = None) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        renderer: SummaryRenderer | None = None,
+        charts: ChartProcess | None = None,
+    ) -> None:
         self.dispatcher = dispatcher
-        self.renderer = renderer or SummaryRenderer()
+        self.renderer = renderer  # None: the templates as installed, drawn by `charts`
+        self.charts = charts or ChartProcess()
         # peers' observations, read once per check-in version rather than once per summary
         self.kept = RoundObservations()
 
     async def __call__(self, context: CheckInContext, channel_name: str) -> None:
         channel = self.dispatcher.channels[channel_name]
         summary = await grantee_summary(context, self.kept)
-        # drawing charts takes long enough to stall every other reply if done on the loop
-        payload, chart = await asyncio.to_thread(_drawn, summary, self.renderer, channel_name)
+        if self.renderer is None:
+            payload, chart = await self.charts.draw(summary, channel_name)
+        else:  # drawing charts takes long enough to stall every other reply if done on the loop
+            payload, chart = await asyncio.to_thread(
+                drawn_for_channel, summary, self.renderer, channel_name
+            )
         # one summary per saved version: an edit after completion sends an updated summary,
         # and a redelivered completion does not send a second one
         version = f"{context.checkin.id}:{context.checkin.version}"
@@ -72,19 +78,12 @@ class SummaryOnCompletion:
         await outbox.deliver_claimed(claimed)
 
 
-def _drawn(
-    summary: GranteeSummary, renderer: SummaryRenderer, channel_name: str
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The summary's payload for this channel, and the chart to upload after it, if any."""
-    uploads = channel_name in CHART_UPLOAD_CHANNELS
-    inline = channel_name not in TEXT_ONLY_CHANNELS and not uploads
-    payload = summary_payload(summary, renderer, charts=inline)
-    return payload, slack_chart(summary) if uploads else None
-
-
-def register(dispatcher: Dispatcher) -> None:
-    """Send summaries on completion through this dispatcher."""
-    dispatcher.on_completed.append(SummaryOnCompletion(dispatcher))
+def register(dispatcher: Dispatcher) -> ChartProcess:
+    """Send summaries on completion through this dispatcher; the process that draws them, for
+    the service to close once the last summaries are queued."""
+    hook = SummaryOnCompletion(dispatcher)
+    dispatcher.on_completed.append(hook)
+    return hook.charts
 
 
 def digest_payloads(

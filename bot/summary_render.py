@@ -151,6 +151,21 @@ def summary_payload(
     return payload
 
 
+TEXT_ONLY_CHANNELS = frozenset({"console"})
+# channels that show one uploaded chart image after the text, rather than HTML with inline charts
+CHART_UPLOAD_CHANNELS = frozenset({"slack"})
+
+
+def drawn_for_channel(
+    summary: GranteeSummary, renderer: SummaryRenderer, channel_name: str
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The summary's payload for this channel, and the chart to upload after it, if any."""
+    uploads = channel_name in CHART_UPLOAD_CHANNELS
+    inline = channel_name not in TEXT_ONLY_CHANNELS and not uploads
+    payload = summary_payload(summary, renderer, charts=inline)
+    return payload, slack_chart(summary) if uploads else None
+
+
 def compared(indicator: IndicatorSummary) -> bool:
     """The grantee's own figure can be set against something: other grantees or a national one."""
     return indicator.value is not None and (

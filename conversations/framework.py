@@ -129,6 +129,17 @@ class Option(_Model):
     value: str = Field(pattern=r"^[a-z0-9_]+$")
     label: str = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _label_can_be_typed(self) -> Option:
+        # answers are matched on a label's letters and digits: without any, the option could
+        # be chosen by its number only, and the review's answer would not read back
+        if not any(c.isalnum() for c in self.label):
+            raise ValueError(
+                f"option {self.value!r} has the label {self.label!r}, with no letters or digits; "
+                "give it a label grantees can type, such as 'None of these'"
+            )
+        return self
+
 
 class ChoiceQuestion(_Question):
     kind: Literal["choice"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from markupsafe import Markup, escape
 from bot.channels.email_steps import AttachmentsIgnored, NothingFound
 from bot.rendering import ConversationView, Renderer, template_lookup
 from conversations.answers import example_answer
+from conversations.framework import Framework, Question
 from conversations.state import Ask, Completed, Invalid, Review
 
 # prompts whose email wording differs from the terminal's; the rest reuse templates/text/
@@ -25,6 +27,16 @@ _EMAIL_TEMPLATES = {
 class _Block:
     text: str = ""
     asks: list[Ask] = field(default_factory=list)
+    questions_text: str = ""  # the asks as the plain part shows them
+    questions_html: Markup = field(default_factory=Markup)
+
+
+# A question reads the same in every email that asks it the same way, and every grantee of a
+# programme is asked the same questions: each is rendered once, kept by the framework and
+# question objects it was rendered from (checked by identity, so a changed framework, whose
+# objects are new, is rendered anew) and by what in the ask changes its wording.
+_KEPT_QUESTIONS = 4096
+_QuestionKey = tuple[int, int, int, bool, str | None, bool, bool]
 
 
 def _nl2br(text: str) -> Markup:
@@ -52,6 +64,8 @@ class EmailRenderer:
         self.env.globals["example"] = example_answer
         self.env.filters["nl2br"] = _nl2br
         self.template = template_lookup(self.env)
+        self._questions: OrderedDict[_QuestionKey, tuple[Framework, Question, str, Markup]]
+        self._questions = OrderedDict()
 
     def _text(self, prompt: Any, view: ConversationView) -> str:
         name = _EMAIL_TEMPLATES.get(type(prompt), f"text/{type(prompt).__name__.lower()}.txt.j2")
@@ -66,8 +80,52 @@ class EmailRenderer:
                 blocks[-1].asks.append(prompt)
             elif text := self._text(prompt, view):
                 blocks.append(_Block(text=text))
+        for block in blocks:
+            if block.asks:
+                block.questions_text, block.questions_html = self._asked(block.asks, view)
         title = subject(prompts, view)
         context = {"blocks": blocks, "view": view, "subject": title}
         text = self.template("email/message.txt.j2").render(**context)
         html = self.template("email/message.html.j2").render(**context)
         return {"subject": title, "text": text.strip() + "\n", "html": html}
+
+    def _asked(self, asks: Sequence[Ask], view: ConversationView) -> tuple[str, Markup]:
+        """The asks' questions, with a section's heading where one starts."""
+        fw = view.framework
+        texts: list[str] = []
+        htmls: list[Markup] = []
+        previous: Question | None = None
+        for ask in asks:
+            q = fw.question(ask.question_id)
+            opens = ask.section_start and ask.current is None
+            # the plain part heads every new section in the list, the HTML part the first
+            heads_text = opens and (previous is None or q.section != previous.section)
+            text, html = self._question(fw, q, ask, heads_text, opens and previous is None)
+            texts.append(text)
+            htmls.append(html)
+            previous = q
+        return "".join(texts), Markup("").join(htmls)
+
+    def _question(
+        self, fw: Framework, q: Question, ask: Ask, heads_text: bool, heads_html: bool
+    ) -> tuple[str, Markup]:
+        key = (id(fw), id(q), ask.number, ask.optional, ask.current, heads_text, heads_html)
+        kept = self._questions.get(key)
+        if kept is not None and kept[0] is fw and kept[1] is q:
+            self._questions.move_to_end(key)
+            return kept[2], kept[3]
+        view = {"ask": ask, "q": q, "view": _FrameworkOnly(fw)}
+        # each ends its last line, which jinja leaves out at the end of a template
+        text = self.template("email/question.txt.j2").render(heading=heads_text, **view) + "\n"
+        html = self.template("email/question.html.j2").render(heading=heads_html, **view) + "\n"
+        self._questions[key] = (fw, q, text, Markup(html))
+        if len(self._questions) > _KEPT_QUESTIONS:
+            self._questions.popitem(last=False)
+        return text, Markup(html)
+
+
+@dataclass(frozen=True)
+class _FrameworkOnly:
+    """What a question's template may read of the view: only what is the same for everyone."""
+
+    framework: Framework

@@ -58,7 +58,7 @@ RENDERER = Renderer()
 
 _LABEL = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=["Cc"]), min_size=1, max_size=24
-).filter(lambda s: s.strip() != "")
+).filter(lambda s: any(c.isalnum() for c in s))  # a framework refuses a label without any
 # scale ends are named in words ("Not at all", "Completely")
 _WORDS = st.text(alphabet=string.ascii_letters + " '", min_size=1, max_size=20).filter(
     lambda s: any(c.isalpha() for c in s)

@@ -242,6 +242,7 @@ def test_rules(fw: Framework) -> None:
         ("ask_if_later.toml", "Q2", "not an earlier question"),
         ("ask_if_missing.toml", "Q2", "'Q9', which is not a question"),
         ("ask_if_missing_option.toml", "Q3", "no option 'great'"),
+        ("label_without_letters.toml", "Q2", "no letters or digits"),
         ("rule_missing_question.toml", "Q9", "does not exist"),
         ("rule_on_text.toml", "Q2", "not numeric"),
         ("rule_on_whole_proportion.toml", "Q2", "name Q2.x or Q2.n"),
