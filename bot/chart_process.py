@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import functools
+import collections
+import contextlib
 import logging
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import os
+import pickle
+import struct
+import sys
 from typing import Any
 
 from bot.summary_render import SummaryRenderer, drawn_for_channel
@@ -16,49 +18,133 @@ from conversations.summaries import GranteeSummary
 log = logging.getLogger(__name__)
 
 Drawn = tuple[dict[str, Any], dict[str, Any] | None]
+# each message between the service and the chart process: its length, then a pickle
+FRAME_LENGTH = struct.Struct(">Q")
+_STOP_SECONDS = 30.0  # for the summaries still being drawn when the service stops
+
+
+class ChartProcessGone(Exception):
+    """The chart process ended before it answered."""
 
 
 class ChartProcess:
-    """One worker process that draws summaries; started on first use, stopped by `close`.
+    """One worker process (`python -m bot.chart_worker`) that draws summaries, started on the
+    first one; `close` lets it finish and stop.
 
-    Drawn in a thread, a summary's charts (about 10 ms of CPU each) held the interpreter's
-    lock against the event loop in 5 ms turns, which was most of the slowest replies' wait;
-    in a process of their own they use the machine's other core instead. If the worker dies
-    (killed, out of memory), that summary is drawn in a thread and the next one starts a new
-    worker. After `close`, summaries are drawn in a thread.
+    Drawn in a thread, a summary's charts (about 10 ms of CPU, half of it Python between Pillow
+    calls) held the interpreter's lock against the event loop in 5 ms turns, which was most of
+    the slowest replies' wait; in a process of their own they use the machine's other core. It
+    talks over its stdin and stdout, so it ends by itself when the service does, however the
+    service ends. If it dies, the summaries it had are drawn in a thread and the next summary
+    starts a new one. After `close`, summaries are drawn in a thread.
     """
 
     def __init__(self) -> None:
-        self._pool: ProcessPoolExecutor | None = None
+        self._worker: _Worker | None = None
+        self._starting = asyncio.Lock()
         self._closed = False
 
     async def draw(self, summary: GranteeSummary, channel_name: str) -> Drawn:
-        loop = asyncio.get_running_loop()
-        if self._closed:
-            return await asyncio.to_thread(_drawn, summary, channel_name)
-        if self._pool is None:
-            # spawned, not forked: the service has threads, which a fork would copy mid-step
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        try:
-            return await loop.run_in_executor(self._pool, _drawn, summary, channel_name)
-        except BrokenProcessPool:
-            log.warning("the chart process stopped; drawing this summary here, and starting anew")
-            self._pool.shutdown(wait=False)
-            self._pool = None
-            return await asyncio.to_thread(_drawn, summary, channel_name)
+        if not self._closed:
+            with contextlib.suppress(ChartProcessGone, OSError):
+                return await (await self._running()).draw(summary, channel_name)
+            if not self._closed:
+                log.warning("the chart process ended; drawing this summary here")
+        return await asyncio.to_thread(drawn_here, summary, channel_name)
+
+    async def _running(self) -> _Worker:
+        async with self._starting:
+            if self._worker is None or self._worker.ended:
+                self._worker = await _Worker.start()
+            return self._worker
 
     async def close(self) -> None:
-        """Stop the worker once what it was given is drawn."""
+        """Let the worker draw what it was given, then end it."""
         self._closed = True
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            await asyncio.to_thread(pool.shutdown, wait=True)
+        if self._worker is not None:
+            await self._worker.close()
 
 
-@functools.cache
-def _renderer() -> SummaryRenderer:
-    return SummaryRenderer()  # one per process: its templates are read once
+class _Worker:
+    """One run of the chart process, with the answers it still owes, in the order asked."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.waiting: collections.deque[asyncio.Future[Drawn]] = collections.deque()
+        self.reading = asyncio.create_task(self._read())
+
+    @classmethod
+    async def start(cls) -> _Worker:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.chart_worker",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            # it imports what this process imports, however this one was started
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+        )
+        return cls(process)
+
+    @property
+    def ended(self) -> bool:
+        return self.reading.done()
+
+    async def draw(self, summary: GranteeSummary, channel_name: str) -> Drawn:
+        if self.ended:
+            raise ChartProcessGone("the chart process has ended")
+        stdin = self.process.stdin
+        assert stdin is not None
+        request = pickle.dumps((summary, channel_name), protocol=pickle.HIGHEST_PROTOCOL)
+        answer: asyncio.Future[Drawn] = asyncio.get_running_loop().create_future()
+        self.waiting.append(answer)
+        stdin.write(FRAME_LENGTH.pack(len(request)) + request)
+        await stdin.drain()
+        return await answer
+
+    async def _read(self) -> None:
+        stdout = self.process.stdout
+        assert stdout is not None
+        try:
+            while True:
+                length = FRAME_LENGTH.unpack(await stdout.readexactly(FRAME_LENGTH.size))[0]
+                ok, result = pickle.loads(await stdout.readexactly(length))
+                answer = self.waiting.popleft()
+                if answer.done():  # its summary was cancelled meanwhile
+                    continue
+                if ok:
+                    answer.set_result(result)
+                else:
+                    answer.set_exception(RuntimeError(f"drawing the summary failed: {result}"))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # it ended: what it had not answered is drawn in the service
+        finally:
+            await self.process.wait()
+            while self.waiting:
+                answer = self.waiting.popleft()
+                if not answer.done():
+                    answer.set_exception(ChartProcessGone(f"exit {self.process.returncode}"))
+
+    async def close(self) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None
+        stdin.close()  # it ends once it has answered everything asked before this
+        try:
+            await asyncio.wait_for(asyncio.shield(self.reading), _STOP_SECONDS)
+        except TimeoutError:
+            self.process.kill()
+            await self.reading
 
 
-def _drawn(summary: GranteeSummary, channel_name: str) -> Drawn:
+def drawn_here(summary: GranteeSummary, channel_name: str) -> Drawn:
+    """The summary's payload and chart for the channel, drawn in this process."""
     return drawn_for_channel(summary, _renderer(), channel_name)
+
+
+_renderers: list[SummaryRenderer] = []
+
+
+def _renderer() -> SummaryRenderer:
+    if not _renderers:  # one per process: its templates are read once
+        _renderers.append(SummaryRenderer())
+    return _renderers[0]

@@ -10,12 +10,13 @@ from typing import Any
 
 import storage
 from bot.channels.slack_blocks import escape
-from bot.chart_process import ChartProcess
+from bot.chart_process import ChartProcess, drawn_here
 from bot.clock import Clock, utc_now
 from bot.dispatcher import Dispatcher
 from bot.round_observations import RoundObservations
 from bot.summaries import funder_digest, grantee_summary
 from bot.summary_render import (
+    TEXT_ONLY_CHANNELS,
     SummaryRenderer,
     content_ids,
     digest_charts,
@@ -45,12 +46,14 @@ class SummaryOnCompletion:
     async def __call__(self, context: CheckInContext, channel_name: str) -> None:
         channel = self.dispatcher.channels[channel_name]
         summary = await grantee_summary(context, self.kept)
-        if self.renderer is None:
-            payload, chart = await self.charts.draw(summary, channel_name)
-        else:  # drawing charts takes long enough to stall every other reply if done on the loop
+        if self.renderer is not None:  # its own templates: drawn here, off the loop
             payload, chart = await asyncio.to_thread(
                 drawn_for_channel, summary, self.renderer, channel_name
             )
+        elif channel_name in TEXT_ONLY_CHANNELS:  # no charts: quick, and no process to start
+            payload, chart = drawn_here(summary, channel_name)
+        else:
+            payload, chart = await self.charts.draw(summary, channel_name)
         # one summary per saved version: an edit after completion sends an updated summary,
         # and a redelivered completion does not send a second one
         version = f"{context.checkin.id}:{context.checkin.version}"

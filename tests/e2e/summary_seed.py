@@ -12,9 +12,9 @@ from storage.records import AnswerWrite, GranteeSpec, Programme, ProgrammeSpec
 
 FRAMEWORK_TOML = (FRAMEWORKS_DIR / "social_cohesion_v1.toml").read_text(encoding="utf-8")
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-# round id -> organisation -> status line, read once per round (each check-in is completed once;
-# round ids are unique per database, and each test starts from an empty one)
-_STATUS: dict[int, dict[str, Any]] = {}
+# round id -> (the database it was read from, organisation -> status line), read once per
+# round: each check-in is completed once. Tests reuse round ids, each in a database of its own.
+_STATUS: dict[int, tuple[object, dict[str, Any]]] = {}
 
 
 async def programme(slug: str, funder: str, activity_types: tuple[str, ...]) -> Programme:
@@ -86,9 +86,12 @@ async def complete(
     """Store a check-in's answers and mark it completed (or another status); its id."""
     rnd = await storage.get_round(target.id, period)
     assert rnd is not None
-    if rnd.id not in _STATUS:
-        _STATUS[rnd.id] = {ln.grantee.organisation: ln for ln in await storage.round_status(rnd.id)}
-    line = _STATUS[rnd.id][organisation]
+    database = storage.current_database()
+    kept = _STATUS.get(rnd.id)
+    if kept is None or kept[0] is not database:
+        lines = {ln.grantee.organisation: ln for ln in await storage.round_status(rnd.id)}
+        kept = _STATUS[rnd.id] = (database, lines)
+    line = kept[1][organisation]
     assert line.checkin is not None
     result = await storage.save_step(
         line.checkin.id,

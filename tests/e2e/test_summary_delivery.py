@@ -50,7 +50,7 @@ async def test_submitting_sends_the_summary_in_the_same_channel(opened: CheckInC
         {"console": ConsoleChannel(Renderer(), write=screen.append)},
         clock=lambda: NOW + timedelta(seconds=next(ticks)),
     )
-    register(dispatcher)
+    charts = register(dispatcher)
     checkin_id = opened.checkin.id
     await dispatcher.start(checkin_id, "console", occasion="t")
     for n in range(100):
@@ -71,6 +71,7 @@ async def test_submitting_sends_the_summary_in_the_same_channel(opened: CheckInC
     # a redelivered submit changes nothing and sends no second summary
     await dispatcher.handle(checkin_id, InboundMessage("console", "submit", EMAIL, "submit"))
     assert sum("check-in compares" in m for m in screen) == 1
+    assert charts._worker is None  # a text summary draws no charts: no process was started
 
 
 async def test_closing_a_round_queues_the_funder_digest_once(opened: CheckInContext) -> None:
