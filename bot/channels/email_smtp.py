@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -74,9 +75,16 @@ class InboundSMTP(HookNames, SMTP):
         # the same bytes, with a third fewer writes in a one-reply session.
         line = status if isinstance(status, bytes) else status.encode(self._push_encoding)
         if line[3:4] == b"-":  # "250-...": more lines of this reply follow at once
+            if not self._continued:  # and should they not, the line still goes out
+                asyncio.get_running_loop().call_soon(self._write_continued)
             self._continued.append(line)
             return
         if self._continued:
             line = b"\r\n".join([*self._continued, line])
             self._continued.clear()
         await super().push(line)
+
+    def _write_continued(self) -> None:
+        if self._continued and self.transport is not None:
+            self._writer.write(b"\r\n".join([*self._continued, b""]))
+            self._continued.clear()

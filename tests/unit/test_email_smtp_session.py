@@ -152,3 +152,25 @@ async def test_a_session_reads_the_same_and_ehlo_goes_out_in_one_write() -> None
     ehlo = [write for write in our_writes if write.startswith(b"250-x.example.org")]
     assert ehlo == [b"250-x.example.org\r\n250-SIZE 1000\r\n250-8BITMIME\r\n250 HELP"]
     assert len(our_writes) == len(their_writes) - 3  # its four lines in one write, not four
+
+
+async def test_a_continued_line_with_nothing_after_it_still_goes_out() -> None:
+    class Continuing:
+        async def handle_NOOP(
+            self, server: SMTP, session: object, envelope: object, arg: str
+        ) -> str:
+            return "250-first of more"  # malformed, but what it was given is still sent
+
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: InboundSMTP(Continuing(), hostname="x"), "127.0.0.1", 0
+    )
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.sockets[0].getsockname()[1])
+    try:
+        await reader.readline()  # the greeting
+        writer.write(b"NOOP\r\n")
+        assert await asyncio.wait_for(reader.readline(), 5) == b"250-first of more\r\n"
+    finally:
+        writer.close()
+        server.close()
+        await server.wait_closed()
