@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import logging
 import os
 import pickle
@@ -141,10 +142,6 @@ def drawn_here(summary: GranteeSummary, channel_name: str) -> Drawn:
     return drawn_for_channel(summary, _renderer(), channel_name)
 
 
-_renderers: list[SummaryRenderer] = []
-
-
+@functools.cache
 def _renderer() -> SummaryRenderer:
-    if not _renderers:  # one per process: its templates are read once
-        _renderers.append(SummaryRenderer())
-    return _renderers[0]
+    return SummaryRenderer()  # one per process: its templates are read once

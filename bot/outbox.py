@@ -152,7 +152,9 @@ class Outbox:
         try:
             external_id = await channel.deliver(delivery)
         except PermanentFailure as exc:
-            log.warning("message %s to %s failed for good: %s", message.id, message.recipient, exc)
+            log.warning(
+                "message %s to %s failed for good: %s", message.id, message.recipient, exc
+            )
             await storage.mark_outbound_failed(
                 message.id, now=self.clock(), error=exc.reason, retry_at=None
             )

@@ -153,10 +153,7 @@ def _reply_thread(
     if token:  # nearly every reply: thread and context in one statement
         row = plans.first((yield contexts_statement(_BY_TOKEN, [token.lower()], also=_THREAD)))
         if row is not None:
-            thread = EmailThread(
-                id=int(row["t_id"]), checkin_id=int(row["c_id"]), token=str(row["t_token"])
-            )
-            return thread, context_of(row)
+            return _thread_of(row), context_of(row)
     referred = yield from _find_thread(None, message_ids)
     if referred is None:
         return None
@@ -166,7 +163,7 @@ def _reply_thread(
     return referred, context_of(row)
 
 
-_THREAD = "t.id AS t_id, t.token AS t_token"
+_THREAD = "t.id AS id, t.checkin_id AS checkin_id, t.token AS token"  # as _thread_of reads them
 _BY_TOKEN = "JOIN email_thread t ON t.checkin_id = c.id WHERE t.token = ?"
 
 

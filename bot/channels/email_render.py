@@ -117,11 +117,12 @@ class EmailRenderer:
         view = {"ask": ask, "q": q, "view": _FrameworkOnly(fw)}
         # each ends its last line, which jinja leaves out at the end of a template
         text = self.template("email/question.txt.j2").render(heading=heads_text, **view) + "\n"
-        html = self.template("email/question.html.j2").render(heading=heads_html, **view) + "\n"
-        self._questions[key] = (fw, q, text, Markup(html))
+        html = Markup(self.template("email/question.html.j2").render(heading=heads_html, **view))
+        html += Markup("\n")
+        self._questions[key] = (fw, q, text, html)
         if len(self._questions) > _KEPT_QUESTIONS:
             self._questions.popitem(last=False)
-        return text, Markup(html)
+        return text, html
 
 
 @dataclass(frozen=True)

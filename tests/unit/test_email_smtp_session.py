@@ -100,7 +100,7 @@ class _Writes(SMTP):
 
 
 class _CountedInbound(InboundSMTP, _Writes):
-    pass
+    """Ours, with its writes counted where they reach aiosmtpd's own."""
 
 
 async def _session(server_class: type[SMTP]) -> tuple[bytes, list[bytes]]:
@@ -108,7 +108,7 @@ async def _session(server_class: type[SMTP]) -> tuple[bytes, list[bytes]]:
     writes: list[bytes] = []
 
     class Counted(server_class):  # type: ignore[valid-type,misc]
-        pass
+        """The class under test, counting into this session's list."""
 
     Counted.writes = writes
 
