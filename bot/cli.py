@@ -123,8 +123,9 @@ def framework_check(file: Path, settings: SettingsPath = None) -> None:
     for column in ("#", "id", "section", "kind", "required", "national benchmark", "question"):
         table.add_column(column, overflow="fold")
     for number, q in enumerate(fw.questions, start=1):
-        bench = q.benchmark
-        shown = f"{bench.value:g} {bench.unit}, {bench.year}, {bench.geography}" if bench else ""
+        shown = "; ".join(
+            f"{bench.geography}: {bench.value:g} {bench.unit}, {bench.year}" for bench in q.national
+        )
         table.add_row(
             str(number),
             q.id,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
+from conversations.nations import place_of, suggestions
 from storage.records import GranteeSpec
 
 COLUMNS = (
@@ -267,6 +268,17 @@ class _RowChecker:
                     f"{given!r} is not one of this programme's activity types: {self.allowed}",
                 )
             return given.lower()
+        if name == "local_authority" and place_of(given) is None:
+            close = suggestions(given)
+            hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            self._add(
+                row,
+                name,
+                f"{given!r} is not a UK local authority we know, so we can't tell which nation's "
+                f"figures apply; {hint or 'use the council name'}"
+                f"{' (' if hint else ''}such as 'Bradford', 'Glasgow City', 'Cardiff' or 'Belfast'"
+                f"{')' if hint else ''}",
+            )
         return given
 
 

@@ -80,6 +80,7 @@ async def grantee_summary(
         period=context.round.period,
         round_observations=round_observations,
         previous=previous,
+        local_authority=context.grantee.local_authority,
     )
 
 
@@ -205,6 +206,7 @@ async def funder_digest(
     statuses = await storage.round_status(rnd.id)
     today = now.date()
     completed: list[str] = []
+    pooled_places: list[str] = []  # whose answers the pooled figures hold
     in_progress: list[str] = []
     not_started: list[str] = []
     stopped: list[str] = []
@@ -217,6 +219,7 @@ async def funder_digest(
         status = line.checkin.status if line.checkin else CheckInStatus.NOT_STARTED
         if status == CheckInStatus.COMPLETED:
             completed.append(name)
+            pooled_places.append(line.grantee.local_authority)
             continue
         if status == CheckInStatus.STOPPED:
             stopped.append(name)
@@ -265,6 +268,7 @@ async def funder_digest(
             await _outcome_rows(scope, framework, by_activity=True), framework, "activity_type"
         ),
         observations=spread_obs,
+        local_authorities=pooled_places,
     )
     texts = [q for q in framework.questions if isinstance(q, TextQuestion)]
     answers = await text_answers(rnd.id, [q.id for q in texts])
@@ -294,10 +298,14 @@ async def pooled_evidence() -> d.PooledEvidence:
     seen: set[tuple[str, int]] = set()
     indicators: list[d.Indicator] = []
     frameworks: dict[str, Framework] = {}
+    places: dict[str, list[str]] = defaultdict(list)  # framework text -> grantees' councils
     for p in programmes:
         frameworks.setdefault(p.framework_toml, framework_for(p))
+        places[p.framework_toml] += [
+            g.local_authority for g in await storage.list_grantees(p.id, active_only=False)
+        ]
     everything = Scope()
-    for framework in frameworks.values():
+    for text, framework in frameworks.items():
         # One scan sums per (period, activity type). Sums add up across periods; grantees
         # don't (the same grantee reports in many periods), so the all-time count per activity
         # comes from a cheap distinct count. A grantee has one activity type, so activity
@@ -324,7 +332,12 @@ async def pooled_evidence() -> d.PooledEvidence:
             for label in periods
         ]
         for ind in d.outcome_indicators(
-            framework, overall=overall, trend=trend, by_activity=by_activity, with_spread=False
+            framework,
+            overall=overall,
+            trend=trend,
+            by_activity=by_activity,
+            with_spread=False,
+            local_authorities=places[text],
         ):
             key = (ind.question_id, framework.question(ind.question_id).version)
             if key not in seen:

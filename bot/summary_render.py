@@ -114,7 +114,8 @@ def summary_blocks(summary: GranteeSummary, text: str) -> list[dict[str, Any]]:
             lines.append(i.change_sentence)
         lines.append(i.peer_sentence)
         if i.national:
-            lines.append(f"{i.national.sentence} <{i.national.source_url}|Source>")
+            source = f" <{i.national.source_url}|Source>" if i.national.source_url else ""
+            lines.append(f"{i.national.sentence}{source}")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
     outputs = "\n".join(f"• {o.sentence}" for o in summary.outputs)
     blocks.append(
@@ -169,8 +170,13 @@ def drawn_for_channel(
 def compared(indicator: IndicatorSummary) -> bool:
     """The grantee's own figure can be set against something: other grantees or a national one."""
     return indicator.value is not None and (
-        indicator.peers is not None or indicator.national is not None
+        indicator.peers is not None or _national_value(indicator) is not None
     )
+
+
+def _national_value(indicator: IndicatorSummary) -> float | None:
+    """The national figure to draw, None also where there is no comparable one."""
+    return indicator.national.value if indicator.national else None
 
 
 def _alt_text(indicator: IndicatorSummary) -> str:
@@ -182,8 +188,9 @@ def _alt_text(indicator: IndicatorSummary) -> str:
             f"other grantees' median {fmt(peers.median, indicator.unit)}, middle half "
             f"{fmt(peers.q1, indicator.unit)} to {fmt(peers.q3, indicator.unit)}"
         )
-    if indicator.national:
-        parts.append(f"national {published(indicator.national.value, indicator.unit)}")
+    national = _national_value(indicator)
+    if national is not None:
+        parts.append(f"national {published(national, indicator.unit)}")
     return f"{indicator.title}: {', '.join(parts)}"
 
 
@@ -215,7 +222,7 @@ def slack_chart(summary: GranteeSummary) -> dict[str, Any] | None:
     key = ["Your figure is the blue dot"]
     if any(i.peers for i in shown):
         key.append("the grey band is other grantees' middle half, the line their median")
-    if any(i.national for i in shown):
+    if any(_national_value(i) is not None for i in shown):
         key.append("the dashed line is the national figure")
     comment = (
         f"Your {summary.period} figures at a glance: {', '.join(i.title for i in shown)}. "

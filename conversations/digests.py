@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from conversations import benchmarks as b
+from conversations import national as nf
 from conversations.benchmarks import Observation, PeerFigure, Pooled, Withheld
 from conversations.framework import Framework, NumberQuestion, Question
 from conversations.summaries import (
@@ -13,7 +14,7 @@ from conversations.summaries import (
     NationalFigure,
     fmt,
     half_up,
-    national_figure,
+    national_line,
     outcome_questions,
     unit_of,
 )
@@ -145,6 +146,7 @@ def indicator(
     by_activity: Mapping[str, Counts],
     observations: Sequence[Observation] = (),
     with_spread: bool = True,
+    local_authorities: Sequence[str] = (),
 ) -> Indicator:
     unit = unit_of(q)
     whole = figure_of(q, overall)
@@ -156,10 +158,11 @@ def indicator(
         if isinstance(spread, PeerFigure)
         else f"Across grantees: {spread.reason}."
     )
-    national = None
-    if q.benchmark is not None:
-        value = whole.value if isinstance(whole, Pooled) else None
-        national = national_figure(q.benchmark, value, unit, "The pooled figure")
+    value = whole.value if isinstance(whole, Pooled) else None
+    # the grantees' local authorities decide whose national figure, if any, is comparable
+    national = national_line(
+        nf.for_group(q, local_authorities), value, unit, "The pooled figure"
+    )
     return Indicator(
         question_id=q.id,
         title=q.short,
@@ -187,6 +190,7 @@ def outcome_indicators(
     by_activity: Mapping[str, Mapping[str, Counts]],
     observations: Sequence[Observation] = (),
     with_spread: bool = True,
+    local_authorities: Sequence[str] = (),
 ) -> tuple[Indicator, ...]:
     """Every outcome question; maps are keyed by question id (then period or activity)."""
     return tuple(
@@ -197,6 +201,7 @@ def outcome_indicators(
             by_activity=by_activity.get(q.id, {}),
             observations=observations,
             with_spread=with_spread,
+            local_authorities=local_authorities,
         )
         for q in outcome_questions(framework)
     )

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, model_validator
 
 from conversations.errors import FrameworkError
+from conversations.nations import place_of
 
 FRAMEWORKS_DIR = Path(__file__).parent / "frameworks"
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,31}$"
@@ -23,16 +24,33 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class NationalBenchmark(_Model):
-    """An official national figure that a question's wording and scale match exactly."""
+# A figure is shown only from the statistics producers' own pages (issue: primary sources).
+PRIMARY_HOSTS = ("gov.uk", "ons.gov.uk", "gov.scot", "gov.wales", "nisra.gov.uk")
+Coverage = Literal["England", "Scotland", "Wales", "Northern Ireland", "UK"]
 
+
+class NationalBenchmark(_Model):
+    """An official figure whose wording, answers and scale a question matches exactly.
+
+    A question holds a list of them, at most one per nation (or the UK as a whole) and one per
+    local authority: a grantee is only ever set against the figure for where they work.
+    """
+
+    nation: Coverage
+    local_authority: str | None = Field(
+        default=None, description="A figure for one council area of `nation`, if published."
+    )
     value: float
     unit: Literal["percent", "mean"]
     measure: str = Field(min_length=1, description="What the figure counts, e.g. 'agree'.")
+    wording: str = Field(min_length=5, description="The official question, quoted by the prompt.")
+    answers: str = Field(min_length=3, description="The official answer options or scale.")
+    population: str = Field(min_length=3, description="Who was asked, e.g. 'adults aged 16+'.")
     year: str = Field(min_length=4)
-    geography: str = Field(min_length=2)
     source_title: str = Field(min_length=3)
+    table: str = Field(min_length=3, description="The table or figure the value is read from.")
     source_url: HttpUrl
+    mode: Literal["self_completion", "interviewer"]
     scale_max: float | None = None
 
     @model_validator(mode="after")
@@ -41,7 +59,32 @@ class NationalBenchmark(_Model):
             raise ValueError(f"a percentage benchmark must be between 0 and 100, got {self.value}")
         if self.unit == "mean" and self.scale_max is None:
             raise ValueError("a mean benchmark needs scale_max (the top of its scale)")
+        host = (self.source_url.host or "").removeprefix("www.")
+        if not any(host == h or host.endswith("." + h) for h in PRIMARY_HOSTS):
+            raise ValueError(
+                f"source_url {self.source_url} is not a primary publication; cite the "
+                f"producer's own page (on {', '.join(PRIMARY_HOSTS)})"
+            )
+        if self.local_authority is not None:
+            place = place_of(self.local_authority)
+            if self.nation == "UK" or place is None or place.district is None:
+                raise ValueError(
+                    f"local_authority {self.local_authority!r} is not a council area of "
+                    f"{self.nation}; give its name as the ONS lists it, such as 'Bradford'"
+                )
+            if place.nation != self.nation:
+                raise ValueError(f"{place.district} is in {place.nation}, not {self.nation}")
         return self
+
+    @property
+    def geography(self) -> str:
+        """Where the figure is for, as a reader says it: 'England', 'Bradford'."""
+        return self.local_authority or self.nation
+
+    @property
+    def place(self) -> tuple[str, str | None]:
+        place = place_of(self.local_authority) if self.local_authority else None
+        return self.nation, (place.district if place else None)
 
 
 class Condition(_Model):
@@ -82,8 +125,18 @@ class _Question(_Model):
     required: bool = True
     ask_if: Condition | None = None
     official_wording: bool = False
-    benchmark: NationalBenchmark | None = None
+    national: tuple[NationalBenchmark, ...] = ()
     headline: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_legacy_benchmark(cls, data: object) -> object:
+        # Programmes keep the framework text they were loaded with (design notes). Texts from
+        # before figures named their nation, table and survey mode carry one `benchmark` that
+        # cannot be shown like for like, so it is dropped; `programme load` stores the new form.
+        if isinstance(data, dict) and "benchmark" in data:
+            data = {k: v for k, v in data.items() if k != "benchmark"}
+        return data
 
     @property
     def numeric(self) -> bool:
@@ -268,14 +321,7 @@ def _graph_problems(fw: Framework) -> Iterator[str]:
         where = f"question {q.id}"
         if q.section not in section_ids:
             yield f"{where}: section {q.section!r} is not declared in [[sections]]"
-        if q.benchmark is not None:
-            if q.kind not in NUMERIC_KINDS:
-                yield f"{where}: a national benchmark needs a numeric kind, not {q.kind!r}"
-            if not q.official_wording:
-                yield f"{where}: a national benchmark is only allowed with official_wording = true"
-            mismatch = _benchmark_problem(q, q.benchmark) if q.numeric else None
-            if mismatch:
-                yield f"{where}: {mismatch}"
+        yield from (f"{where}: {problem}" for problem in _national_problems(q))
         if isinstance(q, (CountQuestion, ScaleQuestion)) and q.max is not None and q.max < q.min:
             yield f"{where}: max ({q.max}) is below min ({q.min})"
         if isinstance(q, ScaleQuestion) and q.max - q.min > 10:
@@ -334,6 +380,33 @@ def _message_fields(message: str) -> set[str]:
         return {"(unbalanced braces)"}
 
 
+def _national_problems(q: _Question) -> Iterator[str]:
+    """Why the question's national figures cannot stand beside its answers."""
+    if not q.national:
+        return
+    if q.kind not in NUMERIC_KINDS:
+        yield f"a national benchmark needs a numeric kind, not {q.kind!r}"
+    if not q.official_wording:
+        yield "a national benchmark is only allowed with official_wording = true"
+    places = [bench.place for bench in q.national]
+    for nation, district in sorted({p for p in places if places.count(p) > 1}, key=str):
+        where = f"{district} ({nation})" if district else nation
+        yield f"there is more than one national figure for {where}; keep the latest only"
+    for bench in q.national:
+        if _quoted(bench.wording) not in _quoted(q.prompt):
+            yield (
+                f"the {bench.geography} figure is for the wording {bench.wording!r}, which the "
+                "prompt does not quote; a figure only applies to its own wording"
+            )
+        mismatch = _benchmark_problem(q, bench) if q.numeric else None
+        if mismatch:
+            yield f"the {bench.geography} figure: {mismatch}"
+
+
+def _quoted(text: str) -> str:
+    return " ".join(text.replace("’", "'").split())
+
+
 def _benchmark_problem(q: _Question, bench: NationalBenchmark) -> str | None:
     """Why a national figure cannot be compared with this question's answers, or None."""
     if bench.unit == "percent" and not isinstance(q, ProportionQuestion):
@@ -382,6 +455,18 @@ def load_framework(path: Path) -> Framework:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise FrameworkError(f"{path}: not valid TOML: {exc}{_near_question(text, exc)}") from None
+    legacy = [
+        str(q.get("id", "?"))
+        for q in data.get("questions", [])
+        if isinstance(q, dict) and "benchmark" in q
+    ]
+    if legacy:
+        raise FrameworkError(
+            f"{path}: question {', '.join(legacy)}: `benchmark = {{...}}` is the old form of a "
+            "national figure and is no longer read; give each figure as a [[questions.national]] "
+            "table naming its nation, wording, answers, population, table and mode "
+            "(docs/framework.md)"
+        )
     try:
         return Framework.model_validate(data)
     except ValidationError as exc:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from conversations import benchmarks as b
+from conversations import national as nf
 from conversations.benchmarks import Observation, PeerFigure, Withheld
 from conversations.framework import (
     CountQuestion,
@@ -28,7 +29,9 @@ OUTPUT_IDS = ("O1", "O3", "O4", "O5", "O5H")
 
 @dataclass(frozen=True)
 class NationalFigure:
-    value: float
+    """An official figure beside ours; value None says there is none comparable (sentence why)."""
+
+    value: float | None
     unit: str  # "percent" or "mean"
     measure: str
     year: str
@@ -198,6 +201,18 @@ def national_figure(
     )
 
 
+def national_line(
+    choice: nf.Choice, value: float | None, unit: str, subject: str
+) -> NationalFigure | None:
+    """The national figure the picker chose, with its table and mode, or why there is none."""
+    if choice is None:
+        return None
+    if isinstance(choice, nf.NoFigure):
+        return NationalFigure(None, unit, "", "", "", "", "", choice.reason)
+    figure = national_figure(choice, value, unit, subject)
+    return replace(figure, sentence=f"{figure.sentence} {nf.context(choice)}")
+
+
 def peer_sentence(peers: PeerFigure | Withheld, unit: str, programme: str) -> str:
     if isinstance(peers, Withheld):
         return f"Other grantees: {peers.reason}."
@@ -266,12 +281,14 @@ def grantee_summary(
     period: str,
     round_observations: Sequence[Observation],
     previous: Mapping[str, tuple[str, Observation]],
+    local_authority: str | None = None,
 ) -> GranteeSummary:
     """Indicators and outputs of one grantee's check-in beside its peers and national figures.
 
     `round_observations` holds every completed check-in of the round (the grantee's own
     included; it is left out of its peer set here). `previous` maps a question id to the
-    grantee's latest earlier answer and that round's period.
+    grantee's latest earlier answer and that round's period. `local_authority` decides which
+    nation's (or council area's) national figures apply.
     """
     own = {o.question_id: o for o in round_observations if o.grantee_id == grantee_id}
     indicators = []
@@ -282,10 +299,8 @@ def grantee_summary(
             obs, round_observations, grantee_id=grantee_id, question_id=q.id, version=q.version
         )
         shown = obs is not None and obs.qualifies
-        national = (
-            national_figure(q.benchmark, obs.value if shown and obs else None, unit, "Yours")
-            if q.benchmark is not None
-            else None
+        national = national_line(
+            nf.for_grantee(q, local_authority), obs.value if shown and obs else None, unit, "Yours"
         )
         indicators.append(
             IndicatorSummary(

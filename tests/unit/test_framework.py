@@ -44,21 +44,22 @@ OFFICIAL_WORDING = {
     "P7": "Overall, how satisfied are you with your life nowadays?",
 }
 
-# (question, value, year) of every national figure the framework may cite.
-EXPECTED_BENCHMARKS = {
-    ("P1", 83.0, "2020/21"),
-    ("P2", 62.0, "2024/25"),
-    ("P5", 65.0, "2020/21"),
-    ("P6", 6.6, "2024/25"),
-    ("P7", 7.45, "year ending March 2023"),
+# (question, nation, value, year) of every national figure the framework cites: each one the
+# latest published for its wording, read from the producer's own page (docs/national-figures.md).
+EXPECTED_FIGURES = {
+    ("P2", "England", 62.0, "2024/25"),
+    ("P6", "England", 6.6, "2024/25"),
+    ("P7", "UK", 7.45, "year ending March 2023"),
 }
-# Figures the reference marks unconfirmed or secondary, for the items we ask: none may be cited.
+# Figures that may not be cited: unconfirmed, secondary, or superseded by a later release.
 FLAGGED_FIGURES = {
-    ("P3", 41.0, "2023/24"),  # trust: secondary (press report)
-    ("P4", 69.0, "2023/24"),  # chatting: secondary
-    ("P5", 56.0, "2023/24"),  # pull together: secondary
-    ("P8", 16.0, "2023/24"),  # formal volunteering: secondary, and a proxy
-    ("P9", 80.0, "2007"),  # social mixing: historic, secondary
+    ("P1", "England", 83.0, "2020/21"),  # cohesion: five years old, not the latest
+    ("P3", "England", 41.0, "2023/24"),  # trust: secondary (press report)
+    ("P4", "England", 69.0, "2023/24"),  # chatting: secondary
+    ("P5", "England", 65.0, "2020/21"),  # pull together: the pandemic peak, not the latest
+    ("P5", "England", 56.0, "2023/24"),  # pull together: secondary
+    ("P8", "England", 16.0, "2023/24"),  # formal volunteering: secondary, and a proxy
+    ("P9", "England", 80.0, "2007"),  # social mixing: historic, secondary
 }
 
 
@@ -185,34 +186,35 @@ def test_project_questions(fw: Framework) -> None:
     ]
 
 
-def test_benchmarks_exist_exactly_where_wording_and_scale_match(fw: Framework) -> None:
-    cited = {(q.id, q.benchmark.value, q.benchmark.year) for q in fw.questions if q.benchmark}
-    assert cited == EXPECTED_BENCHMARKS
+def test_national_figures_exist_exactly_where_wording_and_scale_match(fw: Framework) -> None:
+    cited = {(q.id, f.nation, f.value, f.year) for q in fw.questions for f in q.national}
+    assert cited == EXPECTED_FIGURES
     assert not cited & FLAGGED_FIGURES
-    for qid in ("P3", "P4", "P8", "P9", "P10"):
-        assert fw.by_id[qid].benchmark is None, qid
+    for qid in ("P1", "P3", "P4", "P5", "P8", "P9", "P10"):
+        assert fw.by_id[qid].national == (), qid
 
 
-def test_every_benchmark_is_fully_sourced(fw: Framework) -> None:
+def test_every_national_figure_is_fully_sourced_from_a_primary_publication(fw: Framework) -> None:
     for q in fw.questions:
-        if q.benchmark is None:
-            continue
-        b = q.benchmark
-        assert b.geography in ("England", "UK"), q.id
-        assert b.source_title and b.measure and b.year, q.id
-        assert b.source_url.scheme == "https", q.id
-        assert b.source_url.host is not None and b.source_url.host.endswith("gov.uk"), q.id
-        assert b.unit == ("mean" if q.id == "P7" else "percent"), q.id
-    p6 = fw.by_id["P6"].benchmark
-    p7 = fw.by_id["P7"].benchmark
-    assert p6 is not None and p6.measure == "often or always"
-    assert p7 is not None and (p7.scale_max, p7.geography) == (10, "UK")
+        for f in q.national:
+            assert f.wording == OFFICIAL_WORDING[q.id], q.id
+            assert f.wording in q.prompt, q.id
+            assert f.source_title and f.table and f.measure and f.answers, q.id
+            assert f.population == "adults aged 16 and over", q.id
+            assert f.source_url.scheme == "https", q.id
+            assert f.source_url.host in ("www.gov.uk", "www.ons.gov.uk"), q.id
+            assert "/previous/" not in str(f.source_url), q.id  # never a superseded page
+            assert f.unit == ("mean" if q.id == "P7" else "percent"), q.id
+    p6, p7 = fw.by_id["P6"].national[0], fw.by_id["P7"].national[0]
+    assert p6.measure == "often or always" and p6.mode == "self_completion"
+    # ONS's figure is from an interview survey, which the summary says beside it
+    assert (p7.scale_max, p7.nation, p7.mode) == (10, "UK", "interviewer")
 
 
 def test_each_omitted_benchmark_says_why_in_the_file() -> None:
     text = builtin_framework_path("social_cohesion_v1").read_text(encoding="utf-8")
     blocks = {b.split('"')[1]: b for b in text.split("[[questions]]\nid = ")[1:]}
-    for qid in ("P3", "P4", "P8", "P9", "P10"):
+    for qid in ("P1", "P3", "P4", "P5", "P8", "P9", "P10"):
         assert "# No benchmark:" in blocks[qid], qid
 
 

@@ -229,7 +229,7 @@ def test_all_problems_are_reported_at_once_and_nothing_is_returned(tmp_path: Pat
 
 
 def test_missing_columns_are_reported_together(tmp_path: Path) -> None:
-    path = write(tmp_path, "name,organisation,slack_user_id,local_authority\nA,B,,C\n")
+    path = write(tmp_path, "name,organisation,slack_user_id,local_authority\nA,B,,Leeds\n")
 
     [problem] = problems(path)
 

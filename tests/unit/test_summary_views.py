@@ -11,8 +11,8 @@ from conversations.summaries import GranteeSummary, grantee_summary, half_up
 FRAMEWORK = load_framework(FRAMEWORKS_DIR / "social_cohesion_v1.toml")
 
 
-def p1(grantee: int, x: int, n: int, version: int = 1) -> b.Observation:
-    return b.Observation(grantee, "P1", version, b.percent(x, n), n=n, x=x, order=("", grantee))
+def p1(grantee: int, x: int, n: int, version: int = 1, qid: str = "P1") -> b.Observation:
+    return b.Observation(grantee, qid, version, b.percent(x, n), n=n, x=x, order=("", grantee))
 
 
 def amina_summary(
@@ -28,11 +28,12 @@ def amina_summary(
         period="2026 Q3",
         round_observations=round_observations,
         previous=previous,
+        local_authority="Bradford",
     )
 
 
 def test_sentences_give_n_change_peers_and_national_context() -> None:
-    round_obs = [p1(0, 32, 41), *(p1(g, 20 + g, 30) for g in range(1, 6))]
+    round_obs = [p1(0, 32, 41), *(p1(g, 20 + g, 30) for g in range(1, 6)), p1(0, 32, 41, qid="P2")]
     summary = amina_summary(round_obs, {"P1": ("2026 Q2", p1(0, 26, 40))})
     (first,) = [i for i in summary.indicators if i.question_id == "P1"]
     assert first.sentence == "78% of 41 participants (32 of 41) said agree."
@@ -41,9 +42,15 @@ def test_sentences_give_n_change_peers_and_national_context() -> None:
         "Other grantees in Bridges: median 77%, middle half 73% to 80% (n = 5 grantees). "
         "You are at the 60th percentile."  # above 3 of the 5
     )
-    assert first.national is not None
-    assert first.national.sentence.startswith("National figure: 83% definitely or tend to agree")
-    assert first.national.sentence.endswith("Yours is 5 percentage points below it.")
+    assert first.national is None  # no current official figure for this wording
+    (belong,) = [i for i in summary.indicators if i.question_id == "P2"]
+    assert belong.national is not None
+    assert belong.national.sentence.startswith(
+        "National figure: 62% very or fairly strongly (England, 2024/25; source: Community Life "
+        "Survey 2024/25: Neighbourhood and community). Yours is 16 percentage points above it. "
+        "Table: Figure 1.1 (section 1.1, Headline findings). Asked of adults aged 16 and over in "
+        "England; self-completed online or on paper, like participants' forms."
+    )
     (unreported,) = [i for i in summary.indicators if i.question_id == "P10"]
     assert unreported.sentence == "You didn't report this one this round."
     assert unreported.national is None  # no official figure for this question
@@ -95,10 +102,11 @@ def test_rounding_is_half_away_from_zero_at_every_precision() -> None:
 
 
 def test_a_change_is_the_difference_of_the_figures_shown_beside_it() -> None:
-    now = p1(0, 41, 60)  # 68.3%, shown as 68%
-    summary = amina_summary([now], {"P1": ("2026 Q2", p1(0, 121, 200))})  # 60.5%, shown as 61%
-    (first,) = [i for i in summary.indicators if i.question_id == "P1"]
-    assert first.sentence == "68% of 60 participants (41 of 60) said agree."
+    now = p1(0, 41, 60, qid="P2")  # 68.3%, shown as 68%
+    before = p1(0, 121, 200, qid="P2")  # 60.5%, shown as 61%
+    summary = amina_summary([now], {"P2": ("2026 Q2", before)})
+    (first,) = [i for i in summary.indicators if i.question_id == "P2"]
+    assert first.sentence == "68% of 60 participants (41 of 60) said belong very or fairly strongly."
     assert first.change_sentence == "Up 7 percentage points from 61% in 2026 Q2."
     assert first.national is not None
-    assert first.national.sentence.endswith("Yours is 15 percentage points below it.")  # 83%
+    assert "Yours is 6 percentage points above it." in first.national.sentence  # 62%
