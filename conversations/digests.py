@@ -160,9 +160,7 @@ def indicator(
     )
     value = whole.value if isinstance(whole, Pooled) else None
     # the grantees' local authorities decide whose national figure, if any, is comparable
-    national = national_line(
-        nf.for_group(q, local_authorities), value, unit, "The pooled figure"
-    )
+    national = national_line(nf.for_group(q, local_authorities), value, unit, "The pooled figure")
     return Indicator(
         question_id=q.id,
         title=q.short,

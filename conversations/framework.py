@@ -380,7 +380,7 @@ def _message_fields(message: str) -> set[str]:
         return {"(unbalanced braces)"}
 
 
-def _national_problems(q: _Question) -> Iterator[str]:
+def _national_problems(q: Question) -> Iterator[str]:
     """Why the question's national figures cannot stand beside its answers."""
     if not q.national:
         return
@@ -404,7 +404,7 @@ def _national_problems(q: _Question) -> Iterator[str]:
 
 
 def _quoted(text: str) -> str:
-    return " ".join(text.replace("’", "'").split())
+    return " ".join(text.replace("\u2019", "'").split())
 
 
 def _benchmark_problem(q: _Question, bench: NationalBenchmark) -> str | None:

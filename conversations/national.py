@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from conversations.framework import NationalBenchmark, Question
@@ -79,16 +79,14 @@ def _for_nation(q: Question, nation: Nation) -> Choice:
 
 
 def _national(q: Question, coverage: str) -> NationalBenchmark | None:
-    return next(
-        (b for b in q.national if b.nation == coverage and b.local_authority is None), None
-    )
+    return next((b for b in q.national if b.nation == coverage and b.local_authority is None), None)
 
 
 def _covered(q: Question) -> list[str]:
     return sorted({b.nation for b in q.national}, key=lambda n: (n == "UK", n))
 
 
-def _listed(names: list[str]) -> str:
+def _listed(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 

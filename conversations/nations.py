@@ -40,7 +40,7 @@ class Place:
 
 def normalised(name: str) -> str:
     """A name reduced to what tells councils apart: case, '&', punctuation and spacing ignored."""
-    text = name.casefold().replace("&", " and ").replace("’", "'").replace("'", "")
+    text = name.casefold().replace("&", " and ").replace("\u2019", "").replace("'", "")
     text = re.sub(r"[^\w]+", " ", text).strip()
     return re.sub(r"\s+", " ", text)
 
@@ -70,7 +70,7 @@ def places() -> dict[str, Place]:
         key = normalised(row["name"])
         if key in found:
             raise ValueError(f"{DATA_FILE}: {row['name']!r} is listed twice")
-        found[key] = Place(row["name"], nation, kind, district)  # type: ignore[arg-type]
+        found[key] = Place(row["name"], nation, kind, district)
     return found
 
 

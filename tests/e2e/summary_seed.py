@@ -33,7 +33,9 @@ async def programme(slug: str, funder: str, activity_types: tuple[str, ...]) -> 
     )
 
 
-async def grantees(target: Programme, people: list[tuple[str, str]]) -> None:
+async def grantees(
+    target: Programme, people: list[tuple[str, str]], local_authority: str = "Leeds"
+) -> None:
     """people: (organisation, activity type); emails come from the organisation's name."""
     await storage.upsert_grantees(
         target.id,
@@ -45,7 +47,7 @@ async def grantees(target: Programme, people: list[tuple[str, str]]) -> None:
                 slack_user_id=None,
                 timezone="Europe/London",
                 activity_type=activity,
-                local_authority="Leeds",
+                local_authority=local_authority,
             )
             for org, activity in people
         ],

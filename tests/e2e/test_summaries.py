@@ -74,10 +74,15 @@ async def test_summary_shows_value_change_peers_and_national_figure(bridges: Pro
     # seven peers answered 20..26 of 30; the first five (by completion) are published
     assert "median 73%, middle half 70% to 77% (n = 5 grantees)" in text
     assert "You are at the 80th percentile." in text  # above 4 of the 5 peers
-    assert "National figure: 83% definitely or tend to agree (England, 2020/21" in text
-    assert "Community Life Survey 2020/21" in text and "Yours is 5 percentage points below it." in (
-        text
-    )
+    # the grantee works in Leeds, so England's figures apply; P1 has no current one
+    assert "83%" not in text and "2020/21" not in text
+    assert (
+        "National figure: 62% very or fairly strongly (England, 2024/25; source: Community Life "
+        "Survey 2024/25: Neighbourhood and community). Yours is 13 percentage points below it."
+    ) in text
+    assert "Table: Figure 1.1 (section 1.1, Headline findings)." in text
+    assert "7.45 mean score, 0 to 10 (UK, year ending March 2023" in text
+    assert "asked by an interviewer, while participants fill in their forms themselves" in text
     assert "not a national sample" in text
     # national figures only where the framework declares one (P10 has none)
     assert "6.6% often or always" in text

@@ -106,7 +106,9 @@ def test_a_change_is_the_difference_of_the_figures_shown_beside_it() -> None:
     before = p1(0, 121, 200, qid="P2")  # 60.5%, shown as 61%
     summary = amina_summary([now], {"P2": ("2026 Q2", before)})
     (first,) = [i for i in summary.indicators if i.question_id == "P2"]
-    assert first.sentence == "68% of 60 participants (41 of 60) said belong very or fairly strongly."
+    assert (
+        first.sentence == "68% of 60 participants (41 of 60) said belong very or fairly strongly."
+    )
     assert first.change_sentence == "Up 7 percentage points from 61% in 2026 Q2."
     assert first.national is not None
     assert "Yours is 6 percentage points above it." in first.national.sentence  # 62%
