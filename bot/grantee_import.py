@@ -270,14 +270,13 @@ class _RowChecker:
             return given.lower()
         if name == "local_authority" and place_of(given) is None:
             close = suggestions(given)
-            hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
             self._add(
                 row,
                 name,
                 f"{given!r} is not a UK local authority we know, so we can't tell which nation's "
-                f"figures apply; {hint or 'use the council name'}"
-                f"{' (' if hint else ''}such as 'Bradford', 'Glasgow City', 'Cardiff' or 'Belfast'"
-                f"{')' if hint else ''}",
+                f"figures apply; {hint}use the council's name, such as 'Bradford', "
+                "'Glasgow City', 'Cardiff' or 'Belfast'",
             )
         return given
 

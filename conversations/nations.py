@@ -23,8 +23,8 @@ DATA_FILE = "local_authorities.csv"
 # Words people add around a council's name that do not change which council it is.
 _AROUND = re.compile(
     r"^(the |london borough of |royal borough of |metropolitan borough of |borough of |"
-    r"county of |city and county of )|(( metropolitan)?( county)?( borough| district| city|"
-    r" county))? council$"
+    r"county of |city and county of |city of )"
+    r"|(( metropolitan)?( county)?( borough| district| city| county))? council$"
 )
 
 

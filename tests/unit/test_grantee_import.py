@@ -322,3 +322,33 @@ def test_problem_text_forms() -> None:
     assert str(ImportProblem(4, "email", "bad")) == "row 4, email: bad"
     assert str(ImportProblem(1, None, "bad")) == "row 1: bad"
     assert str(ImportProblem(None, None, "bad")) == "bad"
+
+
+def test_a_local_authority_must_be_a_uk_council_so_its_nation_is_known(tmp_path: Path) -> None:
+    glasgo = (
+        AMINA.replace(",Bradford", ",Glasgo").replace("amina@", "amina2@").replace("U0AMINA001", "")
+    )
+    atlantis = RAJ.replace(",Leicester", ",Atlantis")
+    path = write(tmp_path, HEADER + AMINA + glasgo + atlantis)
+
+    found = problems(path)
+
+    assert [(p.row, p.column) for p in found] == [(3, "local_authority"), (4, "local_authority")]
+    assert str(found[0]) == (
+        "row 3, local_authority: 'Glasgo' is not a UK local authority we know, so we can't tell "
+        "which nation's figures apply; did you mean 'Glasgow'? use the council's name, such as "
+        "'Bradford', 'Glasgow City', 'Cardiff' or 'Belfast'"
+    )
+    assert str(found[1]).endswith(
+        "figures apply; use the council's name, such as 'Bradford', 'Glasgow City', 'Cardiff' "
+        "or 'Belfast'"
+    )
+
+
+def test_council_names_are_accepted_as_people_write_them(tmp_path: Path) -> None:
+    welsh = RAJ.replace(",Leicester", ",Cardiff Council")
+    path = write(tmp_path, HEADER + AMINA.replace(",Bradford", ",City of Bradford") + welsh)
+    assert [g.local_authority for g in read_grantees_csv(path, DEFAULT_ACTIVITY_TYPES)] == [
+        "City of Bradford",
+        "Cardiff Council",
+    ]
