@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bot import admin
@@ -80,7 +81,8 @@ def _settings(path: Path | None) -> Settings:
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[red]{message}[/red]", soft_wrap=True)
+    # escaped: messages quote what people wrote, such as [[questions.national]] in a framework
+    err.print(f"[red]{escape(message)}[/red]", soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -17,7 +17,9 @@ START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 _STATUS: dict[int, tuple[object, dict[str, Any]]] = {}
 
 
-async def programme(slug: str, funder: str, activity_types: tuple[str, ...]) -> Programme:
+async def programme(
+    slug: str, funder: str, activity_types: tuple[str, ...], framework_toml: str = FRAMEWORK_TOML
+) -> Programme:
     return await storage.upsert_programme(
         ProgrammeSpec(
             funder_slug=funder,
@@ -26,7 +28,7 @@ async def programme(slug: str, funder: str, activity_types: tuple[str, ...]) -> 
             name=f"{slug.title()} Fund",
             framework_id="social_cohesion_v1",
             framework_version=1,
-            framework_toml=FRAMEWORK_TOML,
+            framework_toml=framework_toml,
             activity_types=activity_types,
             contacts=(),
         )

@@ -125,10 +125,16 @@ def test_framework_check_lists_questions_or_names_the_problem(tmp_path: Path) ->
     )
     result = CliRunner().invoke(app, ["framework", "check", str(default)], env={"COLUMNS": "200"})
     assert result.exit_code == 0
-    assert "26 questions" in result.output and "83 percent, 2020/21, England" in result.output
+    assert "26 questions" in result.output and "England: 62 percent, 2024/25" in result.output
+    assert "UK: 7.45 mean, year ending March 2023" in result.output
     broken = sorted(FRAMEWORKS.glob("*.toml"))[0]
     result = CliRunner().invoke(app, ["framework", "check", str(broken)], env={"COLUMNS": "200"})
     assert result.exit_code == 1 and broken.name in result.output
+    old = FRAMEWORKS / "stored_social_cohesion_v1_with_old_benchmarks.toml"
+    result = CliRunner().invoke(app, ["framework", "check", str(old)], env={"COLUMNS": "200"})
+    assert result.exit_code == 1
+    assert "is the old form of a national figure" in result.output
+    assert "give each figure as a [[questions.national]] table" in result.output
 
 
 def test_check_config_masks_secrets_and_bad_values_name_the_key(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from bot.frameworks import framework_for
 from bot.summaries import funder_digest, summary_for_grantee
 from bot.summary_render import SummaryRenderer
 from conversations.framework import FRAMEWORKS_DIR
-from storage.records import Programme, ProgrammeSpec
+from storage.records import Programme
 from tests.e2e import summary_seed as seed
 from tests.e2e.summary_seed import proportion
 
@@ -121,19 +121,7 @@ async def test_a_digest_across_nations_sets_the_pool_against_no_one_nations_figu
 
 async def test_a_programme_stored_with_the_old_figures_still_summarises(db: str) -> None:
     """Programmes keep the framework text they were loaded with; old figures are not shown."""
-    target = await storage.upsert_programme(
-        ProgrammeSpec(
-            funder_slug="northern",
-            funder_name="Northern Trust",
-            slug="older",
-            name="Older Fund",
-            framework_id="social_cohesion_v1",
-            framework_version=1,
-            framework_toml=OLD_TEXT,
-            activity_types=("food",),
-            contacts=(),
-        )
-    )
+    target = await seed.programme("older", "northern", ("food",), framework_toml=OLD_TEXT)
     assert "benchmark = {" in target.framework_toml
     await seed.grantees(target, [("Unity Kitchen", "food")], local_authority="Bradford")
     await seed.open_round(target, "2026 Q3", 1)
