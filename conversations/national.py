@@ -98,4 +98,5 @@ def context(bench: NationalBenchmark) -> str:
         else "asked by an interviewer, while participants fill in their forms themselves, "
         "which can give different answers"
     )
-    return f"Table: {bench.table}. Asked of {bench.population} in {bench.geography}; {how}."
+    where = "the UK" if bench.geography == "UK" else bench.geography
+    return f"Table: {bench.table}. Asked of {bench.population} in {where}; {how}."

@@ -116,7 +116,7 @@ def test_the_context_says_which_table_who_and_how_they_were_asked() -> None:
         "Table: Figure 1.1 (section 1.1, Headline findings). Asked of adults aged 16 and over in "
         "England; self-completed online or on paper, like participants' forms."
     )
-    assert "asked by an interviewer" in context(P7.national[0])
+    assert "adults aged 16 and over in the UK; asked by an interviewer" in context(P7.national[0])
 
 
 @pytest.mark.parametrize(
