@@ -84,6 +84,8 @@ class _Question(_Model):
     official_wording: bool = False
     benchmark: NationalBenchmark | None = None
     headline: bool = False
+    # which way is better for an outcome (loneliness: lower); None when neither is
+    better: Literal["higher", "lower"] | None = None
 
     @property
     def numeric(self) -> bool:
