@@ -143,9 +143,9 @@ def _draw_row(draw: ImageDraw.ImageDraw, row: RangeRow, plot: _Plot) -> None:
     if row.better is not None:
         # which end is better, so a dot further right is not read as good for loneliness
         if row.better == "higher":
-            _text(draw, plot.right, plot.top - 2, "higher is better \u2192", 10, "rb")
+            _text(draw, plot.right, plot.top - 2, "higher is better ->", 10, "rb")
         else:
-            _text(draw, plot.left, plot.top - 2, "\u2190 lower is better", 10, "lb")
+            _text(draw, plot.left, plot.top - 2, "<- lower is better", 10, "lb")
     _axis(draw, plot, percent=row.percent)
 
 

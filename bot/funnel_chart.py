@@ -11,7 +11,7 @@ from bot.charts import INK, MEDIAN, PEERS, _dashes, _dot, _png, _text
 from conversations.pooling import Z998, funnel_limits
 from conversations.uncertainty import Z95
 
-_W, _H = 480, 240
+_W, _H = 480, 250
 _LEFT, _RIGHT, _TOP, _BOTTOM = 46, 466, 30, 200
 
 
@@ -62,6 +62,6 @@ def funnel_chart(
     if national is not None:
         key += "; dashed: national"
     _text(draw, _W / 2, 12, key, 10, "mm")
-    if better is not None:
-        _text(draw, _RIGHT, _TOP - 4, f"{better} is better", 10, "rb")
+    if better is not None:  # below the axis title, so it never meets the key
+        _text(draw, _LEFT, _BOTTOM + 34, f"{better} is better", 10, "lt")
     return _png(image)

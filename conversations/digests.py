@@ -311,7 +311,9 @@ def outcome_indicators(
     funnels: Mapping[str, Sequence[tuple[int, float]]] | None = None,
     trend_is_breakdown: bool = False,
 ) -> tuple[Indicator, ...]:
-    """Every outcome question; maps are keyed by question id (then period or activity)."""
+    """Every outcome question that has answers anywhere; maps are keyed by question id (then
+    period or activity)."""
+    answered = {*overall, *by_activity, *(qid for _, cells in trend for qid in cells)}
     return tuple(
         indicator(
             q,
@@ -322,4 +324,5 @@ def outcome_indicators(
             funnel=(funnels or {}).get(q.id, ()),
         )
         for q in outcome_questions(framework)
+        if q.id in answered
     )

@@ -41,6 +41,7 @@ def answers(agree: int, n: int, *, sessions: int = 12, lonely: int = 2) -> dict[
         "P1": proportion(agree, n),
         "P2": proportion(n // 2, n),
         "P6": proportion(lonely, n),
+        "P10": proportion(n - 5, n),
         "P7N": n,
         "P7": 7.0,
         "G2": "Neighbours who never met now cook together.",
