@@ -73,9 +73,8 @@ async def test_the_digest_reads_as_a_programme_officer_sees_it(
     assert (ARTIFACTS / "digest.png").stat().st_size > 10_000
     glance = text[: text.index("\nResponses\n")]
     assert "How the programme is doing" in glance
-    assert "10 of 13 grantees have reported (77%). Late: Juniper Arts, Kale Sports, Larch Food." in (
-        glance
-    )
+    late = "Late: Juniper Arts, Kale Sports, Larch Food."
+    assert f"10 of 13 grantees have reported (77%). {late}" in glance
     assert "Needs attention: 1 tension or incident report" in glance
     assert "Shouting match after a local election leaflet." in glance
     assert "Different backgrounds get on well" in glance and "National figure: 83%" in glance
