@@ -17,6 +17,7 @@ from conversations import summaries as s
 from conversations.framework import Framework, Question, TextQuestion
 from conversations.pooling import Cell
 from storage.aggregates import (
+    AnswerRow,
     Scope,
     answer_rows,
     completed_checkins,
@@ -157,10 +158,10 @@ async def funder_digest(
     ]
     rounds = [r for r in await programme_rounds(target.id) if r[2] <= rnd.opened_at]
     rows = await answer_rows(Scope(round_ids=[r[0] for r in rounds]), sorted(set(ids)))
-    per_round = {
-        rid: dc.in_blocks(observations(framework, [r for r in rows if r.round_id == rid]))
-        for rid, _, _ in rounds
-    }
+    rows_of: dict[int, list[AnswerRow]] = defaultdict(list)
+    for row in rows:
+        rows_of[row.round_id].append(row)
+    per_round = {rid: dc.in_blocks(observations(framework, rows_of[rid])) for rid, _, _ in rounds}
     current = per_round.get(rnd.id, [])
     response = replace(response, in_figures=dc.checkins_of(current))
     outputs = []

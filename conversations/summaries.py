@@ -123,6 +123,8 @@ def unit_of(q: Question) -> str:
     return "percent" if isinstance(q, ProportionQuestion) else "mean"
 
 
+NEAR = "near"  # outside the peers' middle half, but not beyond sampling noise
+
 # ---- formatting ------------------------------------------------------------------------------
 
 
@@ -230,7 +232,11 @@ def national_figure(
 
 
 def peer_sentence(
-    peers: PeerFigure | Withheld, unit: str, programme: str, better: str | None = None
+    peers: PeerFigure | Withheld,
+    unit: str,
+    programme: str,
+    better: str | None = None,
+    interval: u.Interval | None = None,
 ) -> str:
     if isinstance(peers, Withheld):
         return f"Other grantees: {peers.reason}."
@@ -239,14 +245,28 @@ def peer_sentence(
         f"{fmt(peers.q1, unit)} to {fmt(peers.q3, unit)} (n = {peers.grantees} grantees)."
     )
     if peers.band is not None:
-        text += " " + band_sentence(peers.band, better)
+        text += " " + band_sentence(_clear_band(peers, interval), better)
     return text
+
+
+def _clear_band(peers: PeerFigure, interval: u.Interval | None) -> str:
+    """Below or above the middle half only where the grantee's whole interval is; else within
+    reach of it by chance (the band still uses nothing but the published quartiles)."""
+    if interval is None or peers.band is None:
+        return peers.band or b.WITHIN
+    if peers.band == b.BELOW and interval.high >= peers.q1:
+        return NEAR
+    if peers.band == b.ABOVE and interval.low <= peers.q3:
+        return NEAR
+    return peers.band
 
 
 def band_sentence(band: str, better: str | None = None) -> str:
     """Which side of the peers' middle half: bands, never an exact rank (docs/summaries.md)."""
     if band == b.WITHIN:
         return "Yours is within their middle half."
+    if band == NEAR:
+        return "Yours is outside their middle half by no more than sampling noise."
     return f"Yours is {band} their middle half{judged(1 if band == b.ABOVE else -1, better)}."
 
 
@@ -373,7 +393,7 @@ def grantee_summary(
                 sentence=own_sentence(q, obs, framework),
                 change_sentence=change_sentence(q, obs, previous.get(q.id)),
                 peers=peers if isinstance(peers, PeerFigure) else None,
-                peer_sentence=peer_sentence(peers, unit, programme_name, q.better),
+                peer_sentence=peer_sentence(peers, unit, programme_name, q.better, interval),
                 national=national,
             )
         )

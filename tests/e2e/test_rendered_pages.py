@@ -95,7 +95,7 @@ async def test_a_grantees_summary_reads_with_its_intervals(
     assert "How your 2026 Q3 check-in compares" in text
     assert "78% of 41 participants (32 of 41; 95% interval 63% to 88%) said agree." in text
     assert "About the same as in 2026 Q2 (65%)" in text
-    assert "Yours is above their middle half, which is better." in text
+    assert "Yours is outside their middle half by no more than sampling noise." in text
     charts = browser.find_elements(By.CSS_SELECTOR, "img[alt^='Chart:']")
     assert len(charts) >= 4
     assert (ARTIFACTS / "summary.png").stat().st_size > 10_000

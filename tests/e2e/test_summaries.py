@@ -82,7 +82,7 @@ async def test_summary_shows_value_interval_change_peers_and_national_figure(
     # quartile the mean of three neighbours: (16+17+18)/90 = 57%, (19+20+21)/90 = 67%,
     # (21+22+23)/90 = 73%
     assert "median 67%, middle half 57% to 73% (n = 10 grantees)" in text
-    assert "Yours is above their middle half, which is better." in text
+    assert "Yours is outside their middle half by no more than sampling noise." in text
     assert "percentile" not in text
     assert "National figure: 83% definitely or tend to agree (England, 2020/21" in text
     # 83% lies inside 63% to 88%: no "below" on this sample

@@ -51,7 +51,7 @@ def test_sentences_give_n_interval_change_peers_and_national_context() -> None:
     # peers 16..25 of 30: quartiles (17+18+19)/90, (20+21+22)/90, (22+23+24)/90
     assert first.peer_sentence == (
         "Other grantees in Bridges: median 70%, middle half 60% to 77% (n = 10 grantees). "
-        "Yours is above their middle half, which is better."
+        "Yours is outside their middle half by no more than sampling noise."
     )
     assert first.national is not None
     assert first.national.sentence.startswith("National figure: 83% definitely or tend to agree")
@@ -59,6 +59,19 @@ def test_sentences_give_n_interval_change_peers_and_national_context() -> None:
     unreported = indicator_of(summary, "P10")
     assert unreported.sentence == "You didn't report this one this round."
     assert unreported.national is None  # no official figure for this question
+
+
+def test_above_or_below_the_peers_only_beyond_sampling_noise() -> None:
+    peers = [p1(g, 15 + g, 30) for g in range(1, 11)]  # middle half 60% to 77%
+    clear = amina_summary([p1(0, 95, 100), *peers], {})
+    assert indicator_of(clear, "P1").peer_sentence.endswith(
+        "Yours is above their middle half, which is better."
+    )
+    lonely = [p1(g, 3 + g, 100, qid="P6") for g in range(1, 11)]
+    worse = amina_summary([p1(0, 40, 100, qid="P6"), *lonely], {})
+    assert indicator_of(worse, "P6").peer_sentence.endswith(
+        "Yours is above their middle half, which is worse."
+    )
 
 
 def test_a_change_beyond_sampling_noise_is_called_and_judged_by_the_framework() -> None:
