@@ -367,9 +367,11 @@ def main() -> None:
         "`bench/bench_summaries.py`. A synthetic instance: programmes of 100 grantees, 8 rounds, "
         "20 answers per completed check-in (5,000 grantees = 800,000 answers), loaded with the "
         "database drivers; each measurement runs in a fresh process. Digest: one programme's "
-        "funder digest (responses, outputs, pooled outcomes, trend over 8 rounds, spread, what "
-        "works). Summary: median of 20 grantee summaries (max in brackets). Evidence: every "
-        "programme pooled. Peak: the measuring process's maximum resident memory.",
+        "funder digest (responses, outputs, pooled outcomes with cluster-robust intervals, "
+        "trend over 8 rounds, funnel points, outcomes by activity type). Summary: median of 20 "
+        "grantee summaries (max in brackets). Evidence: every programme pooled, grantees as "
+        "clusters, checked against each funder. Peak: the measuring process's maximum resident "
+        "memory.",
         "",
         "Targets at 5,000 grantees: digest <= 2 s, summary <= 100 ms, evidence <= 5 s, "
         "peak <= 300 MB.",

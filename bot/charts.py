@@ -38,6 +38,8 @@ class RangeRow:
     national: float | None
     axis_max: float
     percent: bool
+    interval: tuple[float, float] | None = None  # 95% around `value`, drawn as a whisker
+    better: str | None = None  # "higher" or "lower": which end of the axis is better
 
 
 @dataclass(frozen=True)
@@ -131,8 +133,19 @@ def _draw_row(draw: ImageDraw.ImageDraw, row: RangeRow, plot: _Plot) -> None:
         draw.rectangle((x - 1, centre - half, x + 1, centre + half), fill=MEDIAN)
     if row.national is not None and plot.shows(row.national):
         _dashes(draw, plot.x(row.national), plot.top, plot.bottom, vertical=True)
+    if row.value is not None and row.interval is not None:
+        low, high = plot.x(row.interval[0]), plot.x(row.interval[1])
+        draw.rectangle((low, centre - 1, max(high, low), centre), fill=OWN)
+        for end in (low, high):
+            draw.rectangle((end, centre - 5, end, centre + 5), fill=OWN)
     if row.value is not None and plot.shows(row.value):
         _dot(draw, plot.x(row.value), centre)
+    if row.better is not None:
+        # which end is better, so a dot further right is not read as good for loneliness
+        if row.better == "higher":
+            _text(draw, plot.right, plot.top - 2, "higher is better ->", 10, "rb")
+        else:
+            _text(draw, plot.left, plot.top - 2, "<- lower is better", 10, "lb")
     _axis(draw, plot, percent=row.percent)
 
 
@@ -209,11 +222,16 @@ def range_chart(
     axis_max: float,
     percent: bool,
     group: str = "others",
+    interval: tuple[float, float] | None = None,
+    better: str | None = None,
 ) -> bytes:
-    """A one-line chart: a grey band (peer middle half), a dot (the value), a national tick."""
+    """A one-line chart: a grey band (peer middle half), a dot (the value) with its 95%
+    interval, a national tick, and which end is better."""
     image = Image.new("RGB", (480, 110), "white")
     draw = ImageDraw.Draw(image)
-    row = RangeRow("", value, low, high, median, national, axis_max, percent)  # title unused
+    row = RangeRow(  # title unused
+        "", value, low, high, median, national, axis_max, percent, interval, better
+    )
     _draw_row(draw, row, _Plot(14, 466, 33, 77, axis_max))
     _legend(draw, image.width, _marks(row), _labels(value_label, group), y=13, size=10)
     return _png(image)

@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 
 import storage
+from bot import digest_cells as dc
 from bot.admin import AdminError, programme
 from bot.frameworks import framework_for
 from bot.round_observations import RoundObservations, observations
 from conversations import benchmarks as b
 from conversations import digests as d
 from conversations import summaries as s
-from conversations.framework import (
-    Framework,
-    ProportionQuestion,
-    Question,
-    TextQuestion,
-)
+from conversations.framework import Framework, Question, TextQuestion
+from conversations.pooling import Cell
 from storage.aggregates import (
-    PooledRow,
+    AnswerRow,
     Scope,
     answer_rows,
     completed_checkins,
-    grantees_by_activity,
     latest_round,
-    pooled_means,
-    pooled_rows,
     programme_rounds,
     reminders_sent,
     reporting_grantees,
@@ -109,82 +102,6 @@ async def summary_for_grantee(
 # ---- the funder digest -----------------------------------------------------------------------
 
 
-def _counts(rows: Iterable[PooledRow], framework: Framework) -> dict[str, d.Counts]:
-    """Rows keyed by question id, keeping only the framework's current version of each."""
-    versions = {q.id: q.version for q in framework.questions}
-    return {
-        r.question_id: d.Counts(r.question_id, r.version, r.grantees, r.x, r.n, r.total)
-        for r in rows
-        if versions.get(r.question_id) == r.version
-    }
-
-
-async def _outcome_rows(
-    scope: Scope,
-    framework: Framework,
-    *,
-    by_round: bool = False,
-    by_period: bool = False,
-    by_activity: bool = False,
-) -> list[PooledRow]:
-    outcomes = s.outcome_questions(framework)
-    rows = await pooled_rows(
-        scope,
-        [q.id for q in outcomes if isinstance(q, ProportionQuestion)],
-        by_round=by_round,
-        by_period=by_period,
-        by_activity=by_activity,
-    )
-    for q in outcomes:
-        count_id = s.respondents_question(framework, q)
-        if count_id is not None:
-            rows += await pooled_means(
-                scope,
-                q.id,
-                count_id,
-                by_round=by_round,
-                by_period=by_period,
-                by_activity=by_activity,
-            )
-    return rows
-
-
-def _grouped(
-    rows: Iterable[PooledRow], framework: Framework, key: str
-) -> dict[str, dict[str, d.Counts]]:
-    """question id -> group label -> counts, for a breakdown by activity type."""
-    out: dict[str, dict[str, d.Counts]] = defaultdict(dict)
-    by_label: dict[str, list[PooledRow]] = defaultdict(list)
-    for row in rows:
-        by_label[str(getattr(row, key))].append(row)
-    for label, group in by_label.items():
-        for qid, counts in _counts(group, framework).items():
-            out[qid][label] = counts
-    return out
-
-
-def _merged(rows: Iterable[PooledRow]) -> list[PooledRow]:
-    """Add rows up into one per question version. The grantee counts add up only across groups
-    that share no grantee (activity types); callers replace them otherwise."""
-    sums: dict[tuple[str, int], PooledRow] = {}
-    for row in rows:
-        key = (row.question_id, row.version)
-        seen = sums.get(key)
-        sums[key] = (
-            row
-            if seen is None
-            else replace(
-                seen,
-                grantees=seen.grantees + row.grantees,
-                checkins=seen.checkins + row.checkins,
-                x=seen.x + row.x,
-                n=seen.n + row.n,
-                total=seen.total + row.total,
-            )
-        )
-    return list(sums.values())
-
-
 async def _choose_round(target: Programme, period: str | None) -> Round:
     if period:
         found = await storage.get_round(target.id, period)
@@ -202,7 +119,6 @@ async def funder_digest(
     target = await programme(programme_slug)
     framework = framework_for(target)
     rnd = await _choose_round(target, period)
-    scope = Scope(round_ids=[rnd.id])
     statuses = await storage.round_status(rnd.id)
     today = now.date()
     completed: list[str] = []
@@ -239,35 +155,42 @@ async def funder_digest(
         away=tuple(away),
         reminders=await reminders_sent(rnd.id),
     )
-    outputs_q = s.output_questions(framework)
-    output_counts = _counts(
-        await pooled_rows(scope, [q.id for q in outputs_q], numbers=True), framework
-    )
-    outputs = tuple(
-        d.OutputTotal(q.short, b.rounded_count(int(c.total)), c.grantees)
-        for q in outputs_q
-        if (c := output_counts.get(q.id)) is not None
-    )
-    rounds = await programme_rounds(target.id)
-    trend_rows = await _outcome_rows(Scope(programme_id=target.id), framework, by_round=True)
-    trend = [
-        (period_label, _counts([r for r in trend_rows if r.round_id == rid], framework))
-        for rid, period_label, opened in rounds
-        if opened <= rnd.opened_at
-    ]
     ids = _summary_question_ids(framework) + [q.id for q in s.outcome_questions(framework)]
     ids += [
         cid for q in s.outcome_questions(framework) if (cid := s.respondents_question(framework, q))
     ]
-    spread_obs = observations(framework, await answer_rows(scope, sorted(set(ids))))
+    rounds = [r for r in await programme_rounds(target.id) if r[2] <= rnd.opened_at]
+    rows = await answer_rows(Scope(round_ids=[r[0] for r in rounds]), sorted(set(ids)))
+    rows_of: dict[int, list[AnswerRow]] = defaultdict(list)
+    for row in rows:
+        rows_of[row.round_id].append(row)
+    per_round = {rid: dc.in_blocks(observations(framework, rows_of[rid])) for rid, _, _ in rounds}
+    current = per_round.get(rnd.id, [])
+    response = replace(response, in_figures=dc.checkins_of(current))
+    outputs = []
+    for q in s.output_questions(framework):
+        counted = [o for o in current if o.question_id == q.id and o.version == q.version]
+        if counted:
+            total = int(sum(o.value for o in counted))
+            outputs.append(d.OutputTotal(q.short, b.rounded_count(total), len(counted)))
+    funder = target.funder_name
+    activity_of = {line.grantee.id: line.grantee.activity_type for line in statuses}
+    by_type: dict[str, list[b.Observation]] = defaultdict(list)
+    for o in current:
+        by_type[str(activity_of.get(o.grantee_id))].append(o)
+    by_activity: dict[str, dict[str, Cell]] = defaultdict(dict)
+    for activity, group in by_type.items():
+        for qid, cell in dc.cells(framework, group, funder).items():
+            by_activity[qid][activity] = cell
     indicators = d.outcome_indicators(
         framework,
-        overall=_counts(await _outcome_rows(scope, framework), framework),
-        trend=trend,
-        by_activity=_grouped(
-            await _outcome_rows(scope, framework, by_activity=True), framework, "activity_type"
-        ),
-        observations=spread_obs,
+        overall=dc.cells(framework, current, funder),
+        trend=[
+            (period_label, dc.cells(framework, per_round[rid], funder))
+            for rid, period_label, _ in rounds
+        ],
+        by_activity=by_activity,
+        funnels=dc.funnel_points(framework, current),
         local_authorities=pooled_places,
     )
     texts = [q for q in framework.questions if isinstance(q, TextQuestion)]
@@ -281,7 +204,7 @@ async def funder_digest(
             d.Quote(a.organisation, a.text) for a in answers if a.question_id in flagged
         ),
         response=response,
-        outputs=outputs,
+        outputs=tuple(outputs),
         indicators=indicators,
         stories=tuple(
             d.Quote(a.organisation, a.text) for a in answers if a.question_id not in flagged
@@ -293,56 +216,42 @@ async def funder_digest(
 
 
 async def pooled_evidence() -> d.PooledEvidence:
-    """Every programme on this instance, pooled by question version; thresholds applied."""
+    """Every programme on this instance, pooled per framework and question version.
+
+    Programmes are grouped by framework (its id and version); only answers to the framework's
+    current question versions are combined, and each cell is checked against every funder
+    taking away its own grantees.
+    """
     programmes = await storage.list_programmes()
-    seen: set[tuple[str, int]] = set()
-    indicators: list[d.Indicator] = []
-    frameworks: dict[str, Framework] = {}
-    places: dict[str, list[str]] = defaultdict(list)  # framework text -> grantees' councils
+    groups: dict[tuple[str, int], tuple[Framework, dict[int, str]]] = {}
+    places: dict[tuple[str, int], list[str]] = defaultdict(list)  # grantees' councils
     for p in programmes:
-        frameworks.setdefault(p.framework_toml, framework_for(p))
-        places[p.framework_toml] += [
+        framework = framework_for(p)
+        key = (framework.id, framework.version)
+        groups.setdefault(key, (framework, {}))[1][p.id] = p.funder_name
+        places[key] += [
             g.local_authority for g in await storage.list_grantees(p.id, active_only=False)
         ]
-    everything = Scope()
-    for text, framework in frameworks.items():
-        # One scan sums per (period, activity type). Sums add up across periods; grantees
-        # don't (the same grantee reports in many periods), so the all-time count per activity
-        # comes from a cheap distinct count. A grantee has one activity type, so activity
-        # groups never share a grantee and the overall figure is their sum, counts included.
-        period_activity_rows = await _outcome_rows(
-            everything, framework, by_period=True, by_activity=True
-        )
-        distinct = await grantees_by_activity(
-            everything, [q.id for q in s.outcome_questions(framework)]
-        )
-        by_activity_rows = [
-            replace(row, grantees=distinct.get((str(activity), row.question_id, row.version), 0))
-            for activity in sorted({str(r.activity_type) for r in period_activity_rows})
-            for row in _merged(r for r in period_activity_rows if r.activity_type == activity)
-        ]
-        overall = _counts(_merged(by_activity_rows), framework)
-        by_activity = _grouped(by_activity_rows, framework, "activity_type")
-        periods = sorted({str(r.period) for r in period_activity_rows})
-        trend = [
-            (
-                label,
-                _counts(_merged(r for r in period_activity_rows if r.period == label), framework),
-            )
-            for label in periods
-        ]
-        for ind in d.outcome_indicators(
+    indicators: list[d.Indicator] = []
+    for key, (framework, funders) in groups.items():
+        by_activity, by_period, overall, periods = await dc.evidence_cells(framework, funders)
+        found = d.outcome_indicators(
             framework,
             overall=overall,
-            trend=trend,
+            trend=[
+                (label, {qid: cells[label] for qid, cells in by_period.items() if label in cells})
+                for label in periods
+            ],
             by_activity=by_activity,
-            with_spread=False,
-            local_authorities=places[text],
-        ):
-            key = (ind.question_id, framework.question(ind.question_id).version)
-            if key not in seen:
-                seen.add(key)
-                indicators.append(ind)
+            trend_is_breakdown=True,
+            local_authorities=places[key],
+        )
+        if len(groups) > 1:
+            found = tuple(
+                replace(i, title=f"{i.title} ({framework.title}, version {framework.version})")
+                for i in found
+            )
+        indicators += found
     grantees = await reporting_grantees()
     return d.PooledEvidence(
         programmes=len(programmes), grantees=grantees, indicators=tuple(indicators)

@@ -7,8 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.charts import RangeRow, range_chart, stacked_range_chart
+from bot.funnel_chart import funnel_chart
 from bot.rendering import Renderer
-from conversations.digests import FunderDigest, Indicator, PooledEvidence
+from conversations.digests import FunderDigest, Indicator, Pooled, PooledEvidence
 from conversations.summaries import GranteeSummary, IndicatorSummary, fmt, published
 
 Images = Mapping[str, str]  # question id -> img src (cid:... in email, data: URI in files)
@@ -38,35 +39,48 @@ class SummaryRenderer:
 
 
 def indicator_chart(indicator: IndicatorSummary) -> bytes:
-    """The grantee's value, the peers' middle half and median, and the national figure."""
+    """The grantee's value with its interval, the peers' middle half and median, the national
+    figure, and which end is better."""
     peers = indicator.peers
+    interval = indicator.interval
     return range_chart(
         value=indicator.value,
-        value_label="you",
+        value_label="you (bar: 95% interval)" if interval else "you",
         low=peers.q1 if peers else None,
         high=peers.q3 if peers else None,
         median=peers.median if peers else None,
         national=indicator.national.value if indicator.national else None,
         axis_max=100.0 if indicator.unit == "percent" else (indicator.scale_max or 10.0),
         percent=indicator.unit == "percent",
+        interval=(interval.low, interval.high) if interval else None,
+        better=indicator.better,
     )
 
 
-def pooled_chart(indicator: Indicator) -> bytes:
-    """The pooled value, the spread across grantees and the national figure."""
+def pooled_chart(indicator: Indicator) -> bytes | None:
+    """A funnel plot for a share; the pooled mean with its interval for a mean."""
     overall = indicator.overall.figure
-    value = getattr(overall, "value", None)
-    spread = indicator.spread
+    if not isinstance(overall, Pooled):
+        return None
+    national = indicator.national.value if indicator.national else None
+    if indicator.funnel is not None:
+        return funnel_chart(
+            [(p.n, p.value) for p in indicator.funnel.points],
+            indicator.funnel.pooled,
+            national=national,
+            better=indicator.better,
+        )
     return range_chart(
-        value=value,
-        value_label="pooled",
-        group="grantees",
-        low=spread.q1 if spread else None,
-        high=spread.q3 if spread else None,
-        median=spread.median if spread else None,
-        national=indicator.national.value if indicator.national else None,
+        value=overall.value,
+        value_label="pooled (bar: 95% interval)",
+        low=None,
+        high=None,
+        median=None,
+        national=national,
         axis_max=100.0 if indicator.unit == "percent" else (indicator.scale_max or 10.0),
         percent=indicator.unit == "percent",
+        interval=(overall.interval.low, overall.interval.high),
+        better=indicator.better,
     )
 
 
@@ -80,11 +94,8 @@ def summary_charts(summary: GranteeSummary) -> dict[str, bytes]:
 
 
 def digest_charts(indicators: tuple[Indicator, ...]) -> dict[str, bytes]:
-    return {
-        i.question_id: pooled_chart(i)
-        for i in indicators
-        if getattr(i.overall.figure, "value", None) is not None or i.spread is not None
-    }
+    charts = {i.question_id: pooled_chart(i) for i in indicators}
+    return {qid: png for qid, png in charts.items() if png is not None}
 
 
 def data_uris(charts: Mapping[str, bytes]) -> dict[str, str]:
@@ -215,6 +226,8 @@ def slack_chart(summary: GranteeSummary) -> dict[str, Any] | None:
                 national=i.national.value if i.national else None,
                 axis_max=100.0 if i.unit == "percent" else (i.scale_max or 10.0),
                 percent=i.unit == "percent",
+                interval=(i.interval.low, i.interval.high) if i.interval else None,
+                better=i.better,
             )
             for i in shown
         ]

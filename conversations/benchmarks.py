@@ -1,24 +1,26 @@
-"""Pure statistics for summaries: pooled counts, quartiles, percentile rank, Wilson, disclosure."""
+"""Pure statistics for summaries: peer quartiles, rank bands, pooled counts, disclosure rules."""
 
 from __future__ import annotations
 
 import math
-import statistics
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from decimal import ROUND_HALF_UP, Decimal
 
-# Disclosure rules (DESIGN §7, social-cohesion-measures.md §4b).
-MIN_PEERS = 5  # a peer figure needs at least this many *other* grantees
-MIN_RESPONSES = 10  # no percentage or mean from fewer responses
-INDICATIVE_BELOW = 30  # figures from fewer responses are flagged "indicative only"
+from conversations import pooling
+from conversations.uncertainty import wilson
+
+__all__ = ["wilson"]
+
+# Disclosure rules: docs/summaries.md gives the reason and the source of each threshold.
+MIN_PEERS = 10  # peer quartiles need at least this many *other* grantees
+MIN_RESPONSES = pooling.MIN_RESPONSES  # no percentage or mean from fewer responses
+INDICATIVE_BELOW = pooling.INDICATIVE_BELOW  # fewer responses are flagged "indicative only"
+QUANTILE_WINDOW = 3  # each quartile shown is the mean of this many neighbouring peer values
 # Peer sets grow in whole blocks, so two summaries a grantee receives at different times use
 # either the same peers or peer sets that differ by at least a block: one newly completed
 # grantee can never be isolated by comparing the figures before and after.
-PEER_BLOCK = MIN_PEERS
-Z95 = 1.959963984540054
-
-K = TypeVar("K", bound=Hashable)
+PEER_BLOCK = 5
 
 
 @dataclass(frozen=True)
@@ -51,29 +53,18 @@ class Withheld:
     reason: str
 
 
+BELOW, WITHIN, ABOVE = "below", "within", "above"
+
+
 @dataclass(frozen=True)
 class PeerFigure:
+    """Peers' quartiles as shown (already rounded), and where the grantee's figure falls."""
+
     median: float
     q1: float
     q3: float
     grantees: int
-    percentile_rank: float | None  # the grantee's rank among these peers, when it has a value
-
-
-@dataclass(frozen=True)
-class Pooled:
-    """Counts summed across grantees: value is the pooled percentage (or pooled mean)."""
-
-    value: float
-    n: int
-    grantees: int
-    x: int | None = None
-    low: float | None = None  # 95% interval, proportions only (Wilson)
-    high: float | None = None
-
-    @property
-    def indicative(self) -> bool:
-        return self.n < INDICATIVE_BELOW
+    band: str | None  # BELOW, WITHIN or ABOVE the middle half, when the grantee has a value
 
 
 def percent(x: int, n: int) -> float:
@@ -82,35 +73,41 @@ def percent(x: int, n: int) -> float:
     return 100.0 * x / n
 
 
-def wilson(x: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for x of n, in percent; sound near 0% and 100%, unlike Wald."""
-    if n <= 0 or not 0 <= x <= n:
-        raise ValueError(f"need 0 <= x <= n and n >= 1, got {x} of {n}")
-    p = x / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    # exact ends when nobody (or everybody) gave the answer; the formula is off by rounding
-    low = 0.0 if x == 0 else 100.0 * max(0.0, centre - half)
-    high = 100.0 if x == n else 100.0 * min(1.0, centre + half)
-    return low, high
+def _half_up(value: float, places: int) -> float:
+    exact = Decimal(repr(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return float(exact)
 
 
-def quartiles(values: Sequence[float]) -> tuple[float, float, float]:
-    """(lower quartile, median, upper quartile), interpolated between the ordered values."""
-    if len(values) < 2:
-        raise ValueError("quartiles need at least two values")
-    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+def quartiles(values: Sequence[float], places: int = 0) -> tuple[float, float, float]:
+    """(lower quartile, median, upper quartile), each the mean of the QUANTILE_WINDOW ordered
+    values nearest its position, rounded half up to `places` decimals.
+
+    A plain order statistic of a small set is one peer's exact value; a mean of three
+    neighbours, rounded, is no one's.
+    """
+    if len(values) < QUANTILE_WINDOW:
+        raise ValueError(f"quartiles need at least {QUANTILE_WINDOW} values")
+    ordered = sorted(values)
+    last = len(ordered) - 1
+    out = []
+    for share in (0.25, 0.5, 0.75):
+        centre = math.floor(last * share + 0.5)
+        start = min(max(centre - QUANTILE_WINDOW // 2, 0), len(ordered) - QUANTILE_WINDOW)
+        window = ordered[start : start + QUANTILE_WINDOW]
+        out.append(_half_up(math.fsum(window) / QUANTILE_WINDOW, places))
+    q1, median, q3 = out
     return q1, median, q3
 
 
-def percentile_rank(value: float, others: Sequence[float]) -> float:
-    """Percent of `others` below `value`, counting ties as half (mid-rank)."""
-    if not others:
-        raise ValueError("a percentile rank needs others to compare with")
-    below = sum(1 for v in others if v < value)
-    equal = sum(1 for v in others if v == value)
-    return 100.0 * (below + 0.5 * equal) / len(others)
+def band(value: float, q1: float, q3: float, places: int = 0) -> str:
+    """Where a figure, as shown, falls against the quartiles as shown: a function of what is
+    published only, so sweeping one's own answer reveals nothing more than the quartiles."""
+    shown = _half_up(value, places)
+    if shown < q1:
+        return BELOW
+    if shown > q3:
+        return ABOVE
+    return WITHIN
 
 
 def same_version(
@@ -137,59 +134,29 @@ def compare_with_peers(
     grantee_id: int,
     question_id: str,
     version: int,
+    places: int = 0,
 ) -> PeerFigure | Withheld:
-    """Median, quartiles and the grantee's percentile rank among other grantees."""
+    """Peers' median and middle half, and which side of the middle half the grantee is on."""
     peers = peer_set(same_version(observations, question_id, version), grantee_id)
     if len(peers) < MIN_PEERS:
         return Withheld(
             f"not shown: fewer than {MIN_PEERS} other grantees have comparable answers yet"
         )
-    values = [o.value for o in peers]
-    q1, median, q3 = quartiles(values)
-    rank = None
-    if own is not None and own.qualifies:
-        rank = percentile_rank(own.value, values)
-    return PeerFigure(median=median, q1=q1, q3=q3, grantees=len(peers), percentile_rank=rank)
+    q1, median, q3 = quartiles([o.value for o in peers], places)
+    where = band(own.value, q1, q3, places) if own is not None and own.qualifies else None
+    return PeerFigure(median=median, q1=q1, q3=q3, grantees=len(peers), band=where)
 
 
-def pool_proportions(observations: Sequence[Observation]) -> Pooled | Withheld:
-    """Sum numerators and denominators (never average percentages), with a Wilson interval."""
-    _one_version(observations)
-    grantees = len({o.grantee_id for o in observations})
-    x = sum(o.x or 0 for o in observations)
-    n = sum(o.n or 0 for o in observations)
-    return pooled_counts(x, n, grantees)
-
-
-def pooled_counts(x: int, n: int, grantees: int) -> Pooled | Withheld:
-    """A pooled proportion from already summed counts (SQL sums them), or why it is withheld."""
-    withheld = _too_few(n, grantees)
-    if withheld is not None:
-        return withheld
-    low, high = wilson(x, n)
-    return Pooled(value=percent(x, n), n=n, grantees=grantees, x=x, low=low, high=high)
-
-
-def pooled_mean(total: float, n: int, grantees: int) -> Pooled | Withheld:
-    """A mean pooled as (sum of means x respondents) / respondents; no interval without spread."""
-    withheld = _too_few(n, grantees)
-    if withheld is not None:
-        return withheld
-    return Pooled(value=total / n, n=n, grantees=grantees)
-
-
-def _too_few(n: int, grantees: int) -> Withheld | None:
-    if grantees < MIN_PEERS:
-        return Withheld(f"not shown: fewer than {MIN_PEERS} grantees")
-    if n < MIN_RESPONSES:
-        return Withheld(f"not shown: fewer than {MIN_RESPONSES} responses")
-    return None
-
-
-def _one_version(observations: Sequence[Observation]) -> None:
+def pool_proportions(observations: Sequence[Observation]) -> pooling.Moments:
+    """Numerators and denominators summed per grantee (never percentages averaged)."""
     keys = {(o.question_id, o.version) for o in observations}
     if len(keys) > 1:
         raise ValueError(f"refusing to pool different question versions: {sorted(keys)}")
+    per_grantee: dict[int, tuple[int, int]] = {}
+    for o in observations:
+        x, n = per_grantee.get(o.grantee_id, (0, 0))
+        per_grantee[o.grantee_id] = (x + (o.x or 0), n + (o.n or 0))
+    return pooling.Moments.of(per_grantee.values())
 
 
 def own_figure(obs: Observation) -> Withheld | None:
@@ -199,29 +166,14 @@ def own_figure(obs: Observation) -> Withheld | None:
     return None
 
 
-def secondary_suppression(cells: Mapping[K, Pooled | Withheld]) -> dict[K, Pooled | Withheld]:
-    """Hide one more cell when exactly one is hidden, so it can't be found by subtraction.
-
-    A breakdown shown beside its total gives away a single hidden cell (total minus the rest);
-    hiding the smallest shown cell as well leaves two unknowns that can't be told apart.
-    """
-    result: dict[K, Pooled | Withheld] = dict(cells)
-    hidden = [k for k, v in result.items() if isinstance(v, Withheld)]
-    shown = [(v.n, str(k), k) for k, v in result.items() if isinstance(v, Pooled)]
-    if len(hidden) == 1 and shown:
-        _, _, smallest = min(shown)
-        result[smallest] = Withheld("not shown, so that a smaller group can't be worked out")
-    return result
-
-
 def rounded_count(count: int) -> str:
-    """A count for funder digests: 0, 'fewer than 5', else to the nearest 5 below 1,000."""
+    """A count for funder digests, rounded at every size: 0; 'fewer than 5'; to the nearest 5
+    below 1,000; to the nearest 10 below 10,000; to the nearest 100 above (halves up)."""
     if count < 0:
         raise ValueError("counts are never negative")
     if count == 0:
         return "0"
     if count < 5:
         return "fewer than 5"
-    if count >= 1000:
-        return f"{count:,}"
-    return f"{5 * round(count / 5):,}"
+    base = 5 if count < 1000 else 10 if count < 10_000 else 100
+    return f"{base * ((2 * count + base) // (2 * base)):,}"

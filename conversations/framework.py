@@ -127,6 +127,8 @@ class _Question(_Model):
     official_wording: bool = False
     national: tuple[NationalBenchmark, ...] = ()
     headline: bool = False
+    # which way is better for an outcome (loneliness: lower); None when neither is
+    better: Literal["higher", "lower"] | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from conversations import benchmarks as b
 from conversations import national as nf
+from conversations import uncertainty as u
 from conversations.benchmarks import Observation, PeerFigure, Withheld
 from conversations.framework import (
     CountQuestion,
@@ -52,6 +53,8 @@ class IndicatorSummary:
     n: int | None
     x: int | None
     indicative: bool
+    interval: u.Interval | None  # 95%, around `value`
+    better: str | None  # "higher" or "lower": which way is better for this measure
     sentence: str
     change_sentence: str | None
     peers: PeerFigure | None
@@ -123,6 +126,8 @@ def unit_of(q: Question) -> str:
     return "percent" if isinstance(q, ProportionQuestion) else "mean"
 
 
+NEAR = "near"  # outside the peers' middle half, but not beyond sampling noise
+
 # ---- formatting ------------------------------------------------------------------------------
 
 
@@ -150,6 +155,10 @@ def _shown(value: float, unit: str) -> Decimal:
     return _rounded(value, _places(unit))
 
 
+def _count(value: float) -> str:
+    return f"{int(_rounded(value)):,}"
+
+
 def fmt(value: float, unit: str) -> str:
     shown = str(_shown(value, unit))
     return f"{shown}%" if unit == "percent" else shown
@@ -167,15 +176,36 @@ def points(value: Decimal, unit: str) -> str:
     return f"{size} {word}{'' if size == '1' else 's'}"
 
 
-def ordinal(rank: float) -> str:
-    whole = round(rank)
-    suffix = "th" if 10 <= whole % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(whole % 10, "th")
-    return f"{whole}{suffix}"
+def judged(sign: int, better: str | None) -> str:
+    """', which is better' or ', which is worse' for a difference's sign, where a side is."""
+    if sign == 0 or better is None:
+        return ""
+    good = (sign > 0) == (better == "higher")
+    return ", which is better" if good else ", which is worse"
+
+
+def own_interval(q: Question, obs: Observation) -> u.Interval | None:
+    """The 95% interval around a grantee's own shown figure."""
+    if not obs.qualifies or obs.n is None:
+        return None
+    if isinstance(q, ProportionQuestion) and obs.x is not None:
+        return u.proportion_interval(obs.x, obs.n)
+    if isinstance(q, NumberQuestion) and q.max is not None:
+        return u.mean_interval(obs.value, obs.n, q.min if q.min is not None else 0.0, q.max)
+    return None
 
 
 def national_figure(
-    bench: NationalBenchmark, value: float | None, unit: str, subject: str
+    bench: NationalBenchmark,
+    value: float | None,
+    unit: str,
+    subject: str,
+    *,
+    interval: u.Interval | None = None,
+    better: str | None = None,
 ) -> NationalFigure:
+    """The national figure's sentence; above or below only where the national figure lies
+    outside the 95% interval around ours (the national survey's own error is far smaller)."""
     shown = published(bench.value, unit)
     sentence = (
         f"National figure: {shown} {bench.measure} ({bench.geography}, {bench.year}; "
@@ -184,11 +214,14 @@ def national_figure(
     if value is not None:
         # from the figure as shown: 68% against 65% reads as 3 points, whatever the decimals
         gap = _shown(value, unit) - Decimal(repr(bench.value))
-        if _rounded(gap, _places(unit)) == 0:
-            sentence += f" {subject} is about the same."
+        noise = interval is not None and interval.contains(bench.value)
+        if _rounded(gap, _places(unit)) == 0 or noise:
+            sentence += f" {subject} is about the same"
+            sentence += ", within sampling error." if noise and gap else "."
         else:
             side = "above" if gap > 0 else "below"
-            sentence += f" {subject} is {points(gap, unit)} {side} it."
+            sign = 1 if gap > 0 else -1
+            sentence += f" {subject} is {points(gap, unit)} {side} it{judged(sign, better)}."
     return NationalFigure(
         value=bench.value,
         unit=unit,
@@ -202,35 +235,66 @@ def national_figure(
 
 
 def national_line(
-    choice: nf.Choice, value: float | None, unit: str, subject: str
+    choice: nf.Choice,
+    value: float | None,
+    unit: str,
+    subject: str,
+    *,
+    interval: u.Interval | None = None,
+    better: str | None = None,
 ) -> NationalFigure | None:
     """The national figure the picker chose, with its table and mode, or why there is none."""
     if choice is None:
         return None
     if isinstance(choice, nf.NoFigure):
         return NationalFigure(None, unit, "", "", "", "", "", choice.reason)
-    figure = national_figure(choice, value, unit, subject)
+    figure = national_figure(choice, value, unit, subject, interval=interval, better=better)
     return replace(figure, sentence=f"{figure.sentence} {nf.context(choice)}")
 
 
-def peer_sentence(peers: PeerFigure | Withheld, unit: str, programme: str) -> str:
+def peer_sentence(
+    peers: PeerFigure | Withheld,
+    unit: str,
+    programme: str,
+    better: str | None = None,
+    interval: u.Interval | None = None,
+) -> str:
     if isinstance(peers, Withheld):
         return f"Other grantees: {peers.reason}."
     text = (
         f"Other grantees in {programme}: median {fmt(peers.median, unit)}, middle half "
         f"{fmt(peers.q1, unit)} to {fmt(peers.q3, unit)} (n = {peers.grantees} grantees)."
     )
-    if peers.percentile_rank is not None:
-        text += " " + rank_sentence(peers.percentile_rank)
+    if peers.band is not None:
+        text += " " + band_sentence(_clear_band(peers, interval), better)
     return text
 
 
-def rank_sentence(rank: float) -> str:
-    if rank >= 100:
-        return "Yours is higher than all of theirs."
-    if rank <= 0:
-        return "Yours is lower than all of theirs."
-    return f"You are at the {ordinal(rank)} percentile."
+def _clear_band(peers: PeerFigure, interval: u.Interval | None) -> str:
+    """Below or above the middle half only where the grantee's whole interval is; else within
+    reach of it by chance (the band still uses nothing but the published quartiles)."""
+    if interval is None or peers.band is None:
+        return peers.band or b.WITHIN
+    if peers.band == b.BELOW and interval.high >= peers.q1:
+        return NEAR
+    if peers.band == b.ABOVE and interval.low <= peers.q3:
+        return NEAR
+    return peers.band
+
+
+def band_sentence(band: str, better: str | None = None) -> str:
+    """Which side of the peers' middle half: bands, never an exact rank (docs/summaries.md)."""
+    if band == b.WITHIN:
+        return "Yours is within their middle half."
+    if band == NEAR:
+        return "Yours is outside their middle half by no more than sampling noise."
+    return f"Yours is {band} their middle half{judged(1 if band == b.ABOVE else -1, better)}."
+
+
+def _interval_text(interval: u.Interval | None, unit: str) -> str:
+    if interval is None:
+        return ""
+    return f"; 95% interval {fmt(interval.low, unit)} to {fmt(interval.high, unit)}"
 
 
 def own_sentence(q: Question, obs: Observation | None, framework: Framework) -> str:
@@ -239,33 +303,52 @@ def own_sentence(q: Question, obs: Observation | None, framework: Framework) -> 
     withheld = b.own_figure(obs)
     if withheld is not None:
         return f"{obs.n} participants answered: {withheld.reason}."
+    interval = _interval_text(own_interval(q, obs), unit_of(q))
+    small = (
+        f" (fewer than {b.INDICATIVE_BELOW} responses: indicative only)"
+        if obs.n is not None and obs.n < b.INDICATIVE_BELOW
+        else ""
+    )
     if isinstance(q, ProportionQuestion):
-        text = (
-            f"{fmt(obs.value, 'percent')} of {obs.n} participants ({obs.x} of {obs.n}) "
-            f"said {q.numerator}."
+        return (
+            f"{fmt(obs.value, 'percent')}{small} of {obs.n} participants ({obs.x} of {obs.n}"
+            f"{interval}) said {q.numerator}."
         )
-    else:
-        top = f" out of {q.max:g}" if isinstance(q, NumberQuestion) and q.max is not None else ""
-        text = f"An average of {fmt(obs.value, 'mean')}{top} from {obs.n} participants."
-    if obs.n is not None and obs.n < b.INDICATIVE_BELOW:
-        text += f" Fewer than {b.INDICATIVE_BELOW} responses: indicative only."
-    return text
+    top = f" out of {q.max:g}" if isinstance(q, NumberQuestion) and q.max is not None else ""
+    return (
+        f"An average of {fmt(obs.value, 'mean')}{top}{small} from {obs.n} participants{interval}."
+    )
 
 
 def change_sentence(
-    obs: Observation | None, previous: tuple[str, Observation] | None, unit: str
+    q: Question, obs: Observation | None, previous: tuple[str, Observation] | None
 ) -> str | None:
+    """Up or down only where the change is larger than sampling noise (Newcombe's interval for
+    a difference of two shares); otherwise about the same."""
+    unit = unit_of(q)
     if obs is None or previous is None or not obs.qualifies:
         return None
     period, before = previous
     if not before.qualifies or before.version != obs.version:
         return None
+    now_i, before_i = own_interval(q, obs), own_interval(q, before)
     # the difference of the figures as shown: "from 61%" to 68% is up 7 points, not 8
     delta = _shown(obs.value, unit) - _shown(before.value, unit)
-    if delta == 0:
-        return f"The same as in {period} ({fmt(before.value, unit)})."
-    direction = "Up" if delta > 0 else "Down"
-    return f"{direction} {points(delta, unit)} from {fmt(before.value, unit)} in {period}."
+    sign = 0 if delta == 0 else (1 if delta > 0 else -1)
+    if now_i is not None and before_i is not None:
+        sign = sign if u.direction(*u.difference_interval(now_i, before_i)) == sign else 0
+    if sign == 0:
+        if delta == 0:
+            return f"The same as in {period} ({fmt(before.value, unit)})."
+        return (
+            f"About the same as in {period} ({fmt(before.value, unit)}): the change of "
+            f"{points(delta, unit)} is within sampling noise."
+        )
+    word = "Up" if sign > 0 else "Down"
+    return (
+        f"{word} {points(delta, unit)} from {fmt(before.value, unit)} in {period}"
+        f"{judged(sign, q.better)}."
+    )
 
 
 # ---- the grantee summary ---------------------------------------------------------------------
@@ -296,11 +379,22 @@ def grantee_summary(
         obs = own.get(q.id)
         unit = unit_of(q)
         peers = b.compare_with_peers(
-            obs, round_observations, grantee_id=grantee_id, question_id=q.id, version=q.version
+            obs,
+            round_observations,
+            grantee_id=grantee_id,
+            question_id=q.id,
+            version=q.version,
+            places=_places(unit),
         )
         shown = obs is not None and obs.qualifies
+        interval = own_interval(q, obs) if obs is not None else None
         national = national_line(
-            nf.for_grantee(q, local_authority), obs.value if shown and obs else None, unit, "Yours"
+            nf.for_grantee(q, local_authority),
+            obs.value if shown and obs else None,
+            unit,
+            "Yours",
+            interval=interval,
+            better=q.better,
         )
         indicators.append(
             IndicatorSummary(
@@ -313,10 +407,12 @@ def grantee_summary(
                 n=obs.n if obs else None,
                 x=obs.x if shown and obs else None,
                 indicative=bool(obs and obs.n is not None and obs.n < b.INDICATIVE_BELOW),
+                interval=interval,
+                better=q.better,
                 sentence=own_sentence(q, obs, framework),
-                change_sentence=change_sentence(obs, previous.get(q.id), unit),
+                change_sentence=change_sentence(q, obs, previous.get(q.id)),
                 peers=peers if isinstance(peers, PeerFigure) else None,
-                peer_sentence=peer_sentence(peers, unit, programme_name),
+                peer_sentence=peer_sentence(peers, unit, programme_name, q.better, interval),
                 national=national,
             )
         )
@@ -330,13 +426,13 @@ def grantee_summary(
         mine = f"{value:,} {cq.unit}" if value is not None else "not reported"
         if isinstance(peers, PeerFigure):
             rank = (
-                "; " + rank_sentence(peers.percentile_rank).rstrip(".").lower()
-                if peers.percentile_rank is not None and value is not None
+                "; " + band_sentence(peers.band).rstrip(".").lower()
+                if peers.band is not None and value is not None
                 else ""
             )
             others = (
-                f"others' median {peers.median:,.0f}, middle half {peers.q1:,.0f} to "
-                f"{peers.q3:,.0f} (n = {peers.grantees} grantees){rank}"
+                f"others' median {_count(peers.median)}, middle half {_count(peers.q1)} to "
+                f"{_count(peers.q3)} (n = {peers.grantees} grantees){rank}"
             )
         else:
             others = f"others {peers.reason}"

@@ -1,4 +1,4 @@
-"""Aggregation queries for summaries, digests and evidence: grouped in SQL, only needed columns."""
+"""Queries for summaries, digests and evidence: answers as numbers, scoped, only needed columns."""
 
 from __future__ import annotations
 
@@ -33,32 +33,17 @@ class AnswerRow:
 
 
 @dataclass(frozen=True)
-class PooledRow:
-    """Counts summed over completed check-ins in one group (round and/or activity type)."""
-
-    round_id: int | None
-    period: str | None
-    activity_type: str | None
-    question_id: str
-    version: int
-    grantees: int
-    checkins: int
-    x: int  # summed numerators (proportions)
-    n: int  # summed denominators (proportions) or respondents (means)
-    total: float  # summed values (counts), or summed mean x respondents (means)
-
-
-@dataclass(frozen=True)
 class Scope:
     """Which completed check-ins a query covers; None means no limit on that column."""
 
     programme_id: int | None = None
+    programme_ids: Sequence[int] | None = None
     round_ids: Sequence[int] | None = None
     grantee_id: int | None = None
     checkin_ids: Sequence[int] | None = None
 
 
-class _Sql:
+class Sql:
     """The few places where SQLite and PostgreSQL spell things differently."""
 
     def __init__(self, conn: BaseDBAsyncClient) -> None:
@@ -90,11 +75,11 @@ class _Sql:
         )
 
 
-def _conn() -> BaseDBAsyncClient:
+def connection() -> BaseDBAsyncClient:
     return m.Answer._meta.db
 
 
-def _where(sql: _Sql, scope: Scope, question_ids: Sequence[str]) -> str:
+def where_clause(sql: Sql, scope: Scope, question_ids: Sequence[str]) -> str:
     clauses = [
         f"c.status = {sql.param(COMPLETED)}",
         "a.skipped = FALSE",
@@ -103,6 +88,8 @@ def _where(sql: _Sql, scope: Scope, question_ids: Sequence[str]) -> str:
     ]
     if scope.programme_id is not None:
         clauses.append(f"r.programme_id = {sql.param(scope.programme_id)}")
+    if scope.programme_ids is not None:
+        clauses.append(f"r.programme_id IN {sql.params_in(list(scope.programme_ids) or [-1])}")
     if scope.round_ids is not None:
         clauses.append(f"c.round_id IN {sql.params_in(list(scope.round_ids) or [-1])}")
     if scope.grantee_id is not None:
@@ -115,8 +102,8 @@ def _where(sql: _Sql, scope: Scope, question_ids: Sequence[str]) -> str:
 async def completed_versions(round_id: int) -> dict[int, int]:
     """The round's completed check-ins, each with its version (bumped by every saved step, so
     the same version means the same answers)."""
-    conn = _conn()
-    sql = _Sql(conn)
+    conn = connection()
+    sql = Sql(conn)
     query = (
         "SELECT id, version FROM checkin "
         f"WHERE round_id = {sql.param(round_id)} AND status = {sql.param(COMPLETED)}"
@@ -127,9 +114,9 @@ async def completed_versions(round_id: int) -> dict[int, int]:
 
 async def answer_rows(scope: Scope, question_ids: Sequence[str]) -> list[AnswerRow]:
     """Each completed check-in's answers to these questions, as numbers (one row per answer)."""
-    conn = _conn()
-    sql = _Sql(conn)
-    where = _where(sql, scope, question_ids)
+    conn = connection()
+    sql = Sql(conn)
+    where = where_clause(sql, scope, question_ids)
     query = (
         "SELECT c.id AS checkin_id, c.grantee_id, c.round_id, c.completed_at, a.question_id, "
         f"a.question_version, {sql.json_int('a.value', 'x')} AS x, "
@@ -155,127 +142,6 @@ async def answer_rows(scope: Scope, question_ids: Sequence[str]) -> list[AnswerR
         )
         for row in rows
     ]
-
-
-def _grantees(by_round: bool, by_period: bool) -> str:
-    """How to count grantees in a group. A grantee has one check-in per round, and a programme
-    one round per period label, so within a round or period every row is another grantee and a
-    plain count is exact (and much cheaper than a distinct count over every answer)."""
-    return "COUNT(*)" if by_round or by_period else "COUNT(DISTINCT c.grantee_id)"
-
-
-def _group_columns(by_round: bool, by_period: bool, by_activity: bool) -> tuple[str, str]:
-    """SELECT and GROUP BY lists: per round, per period label (across programmes), per activity."""
-    if by_round:
-        select, group = ["r.id AS round_id, r.period AS period"], ["r.id", "r.period"]
-    elif by_period:
-        select, group = ["NULL AS round_id, r.period AS period"], ["r.period"]
-    else:
-        select, group = ["NULL AS round_id, NULL AS period"], []
-    if by_activity:
-        select.append("g.activity_type AS activity_type")
-        group.append("g.activity_type")
-    else:
-        select.append("NULL AS activity_type")
-    return ", ".join(select), ", ".join([*group, "a.question_id", "a.question_version"])
-
-
-async def pooled_rows(
-    scope: Scope,
-    question_ids: Sequence[str],
-    *,
-    by_round: bool = False,
-    by_period: bool = False,
-    by_activity: bool = False,
-    numbers: bool = False,
-) -> list[PooledRow]:
-    """Sums per group, computed by the database: x and n of proportions, or (`numbers`) the
-    sum of plain numbers such as counts. Only what is asked for is read out of the JSON."""
-    if not question_ids:
-        return []
-    conn = _conn()
-    sql = _Sql(conn)
-    where = _where(sql, scope, question_ids)
-    select, group = _group_columns(by_round, by_period, by_activity)
-    if numbers:
-        x = n = "0"
-        number = sql.json_number("a.value")
-    else:
-        x, n, number = sql.json_int("a.value", "x"), sql.json_int("a.value", "n"), "0"
-    query = (
-        f"SELECT {select}, a.question_id, a.question_version, "
-        f"{_grantees(by_round, by_period)} AS grantees, COUNT(*) AS checkins, "
-        f"COALESCE(SUM({x}), 0) AS sx, COALESCE(SUM({n}), 0) AS sn, "
-        f"COALESCE(SUM({number}), 0) AS total "
-        "FROM answer a JOIN checkin c ON c.id = a.checkin_id "
-        "JOIN round r ON r.id = c.round_id JOIN grantee g ON g.id = c.grantee_id "
-        f"WHERE {where} GROUP BY {group}"
-    )
-    return [_pooled(row) for row in await conn.execute_query_dict(query, sql.params)]
-
-
-async def pooled_means(
-    scope: Scope,
-    mean_question: str,
-    count_question: str,
-    *,
-    by_round: bool = False,
-    by_period: bool = False,
-    by_activity: bool = False,
-) -> list[PooledRow]:
-    """Means pooled as sum(mean x respondents) / sum(respondents), in SQL.
-
-    A grantee reports a mean and, in a separate count question, how many answered; only
-    check-ins with both count. `total` is the weighted sum and `n` the respondents.
-    """
-    conn = _conn()
-    sql = _Sql(conn)
-    # parameters in the order they appear in the text: SQLite's "?" are positional
-    count_param = sql.param(count_question)
-    where = _where(sql, scope, [mean_question])
-    select, group = _group_columns(by_round, by_period, by_activity)
-    mean, respondents = sql.json_number("a.value"), sql.json_number("b.value")
-    query = (
-        f"SELECT {select}, a.question_id, a.question_version, "
-        f"{_grantees(by_round, by_period)} AS grantees, COUNT(*) AS checkins, 0 AS sx, "
-        f"COALESCE(SUM({respondents}), 0) AS sn, "
-        f"COALESCE(SUM({mean} * {respondents}), 0) AS total "
-        "FROM answer a JOIN checkin c ON c.id = a.checkin_id "
-        "JOIN answer b ON b.checkin_id = a.checkin_id "
-        f"AND b.question_id = {count_param} "
-        "AND b.skipped = FALSE AND b.value IS NOT NULL "
-        "JOIN round r ON r.id = c.round_id JOIN grantee g ON g.id = c.grantee_id "
-        f"WHERE {where} GROUP BY {group}"
-    )
-    return [_pooled(row) for row in await conn.execute_query_dict(query, sql.params)]
-
-
-async def grantees_by_activity(
-    scope: Scope, question_ids: Sequence[str]
-) -> dict[tuple[str, str, int], int]:
-    """(activity type, question id, version) -> distinct grantees who answered, over all rounds.
-
-    Reads no JSON, so it is much cheaper than the sums; with sums per period and activity type
-    (which add up across periods) it completes the all-time breakdown.
-    """
-    if not question_ids:
-        return {}
-    conn = _conn()
-    sql = _Sql(conn)
-    where = _where(sql, scope, question_ids)
-    query = (
-        "SELECT g.activity_type, a.question_id, a.question_version, "
-        "COUNT(DISTINCT c.grantee_id) AS grantees "
-        "FROM answer a JOIN checkin c ON c.id = a.checkin_id "
-        "JOIN round r ON r.id = c.round_id JOIN grantee g ON g.id = c.grantee_id "
-        f"WHERE {where} GROUP BY g.activity_type, a.question_id, a.question_version"
-    )
-    return {
-        (str(row["activity_type"]), str(row["question_id"]), int(row["question_version"])): int(
-            row["grantees"]
-        )
-        for row in await conn.execute_query_dict(query, sql.params)
-    }
 
 
 @dataclass(frozen=True)
@@ -348,21 +214,6 @@ async def reporting_grantees() -> int:
     """How many grantees, across every programme, have completed at least one check-in."""
     rows = await m.CheckIn.filter(status=COMPLETED).distinct().values_list("grantee_id", flat=True)
     return len(set(rows))
-
-
-def _pooled(row: dict[str, Any]) -> PooledRow:
-    return PooledRow(
-        round_id=_int_or_none(row["round_id"]),
-        period=None if row["period"] is None else str(row["period"]),
-        activity_type=None if row["activity_type"] is None else str(row["activity_type"]),
-        question_id=str(row["question_id"]),
-        version=int(row["question_version"]),
-        grantees=int(row["grantees"]),
-        checkins=int(row["checkins"]),
-        x=int(row["sx"] or 0),
-        n=int(row["sn"] or 0),
-        total=float(row["total"] or 0),
-    )
 
 
 def _int_or_none(value: Any) -> int | None:

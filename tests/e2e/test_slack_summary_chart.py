@@ -28,13 +28,18 @@ HEADER = "How your 2026 Q4 check-in compares"
 # Amina works in Bradford: England's figures (and the UK's) apply where one is published
 NATIONAL_ROWS = "Belong to the neighbourhood, Often or always lonely, Average life satisfaction"
 PEER_ROWS = f"Different backgrounds get on well, {NATIONAL_ROWS}"
-# five other grantees of the example programme: just enough for peer figures
+# ten other grantees of the example programme: just enough for peer figures
 PEERS = [
     "Belgrave Arts Collective",
     "Forest Gate Youth Forum",
+    "Grangetown Cycle Club",
     "Govanhill Green Spaces",
     "Glodwick Neighbours Network",
     "Millfield Welcome Café",
+    "Caldmore Faith Forum",
+    "Bury Park Learning Circle",
+    "Easton Together",
+    "Audley Sports Hub",
 ]
 # answers from too few participants for any of Amina's own figures to be shown
 FEW = {**TYPED, "count": "5", "proportion": "3 of 5"}
@@ -52,7 +57,7 @@ async def peers_complete(slack: SlackHarness) -> None:
             "O1": 10,
             "O3": 40,
             "O8F": 20,
-            "P1": seed.proportion(12 + minute, 20),  # 60% to 80%
+            "P1": seed.proportion(10 + minute, 20),  # 50% to 95%
             "P2": seed.proportion(10, 20),
             "P7N": 20,
             "P7": 7.0,
@@ -112,7 +117,8 @@ async def test_the_summary_text_is_posted_then_its_chart_uploaded_in_the_dm(
 ) -> None:
     await peers_complete(slack)
     summary = await submit(slack)
-    assert "median 70%, middle half 65% to 75% (n = 5 grantees)" in summary.params["text"]
+    # quartiles as means of three neighbours: (55+60+65)/3, (70+75+80)/3, (80+85+90)/3
+    assert "median 75%, middle half 60% to 85% (n = 10 grantees)" in summary.params["text"]
     chart = await slack.wait_chart(AMINA)
     # what Amina sees: one image in her DM, after the text, named and explained
     (complete,) = slack.standin.called("files.completeUploadExternal")
@@ -126,8 +132,8 @@ async def test_the_summary_text_is_posted_then_its_chart_uploaded_in_the_dm(
         "the national figure."
     )
     assert chart.alt_txt is not None and chart.alt_txt.startswith(
-        "Different backgrounds get on well: you 80%, other grantees' median 70%, middle half "
-        "65% to 75%; Belong to the neighbourhood: you 80%"
+        "Different backgrounds get on well: you 80%, other grantees' median 75%, middle half "
+        "60% to 85%; Belong to the neighbourhood: you 80%"
     )
     # the bytes are a PNG, a row per indicator charted, as announced and as received
     assert chart.data is not None and chart.data.startswith(PNG_SIGNATURE)
@@ -221,7 +227,7 @@ async def test_without_peers_the_chart_sets_her_against_national_figures(
     slack: SlackHarness,
 ) -> None:
     summary = await submit(slack)
-    assert "Other grantees: not shown: fewer than 5 other grantees" in summary.params["text"]
+    assert "Other grantees: not shown: fewer than 10 other grantees" in summary.params["text"]
     chart = await slack.wait_chart(AMINA)
     assert chart.initial_comment == (
         f"Your 2026 Q4 figures at a glance: {NATIONAL_ROWS}. Your figure is the blue dot; the "
@@ -234,7 +240,7 @@ async def test_nothing_to_compare_sends_the_text_and_no_chart(slack: SlackHarnes
     summary = await submit(slack, FEW)
     shown = summary.params["text"]
     assert "5 participants answered: fewer than 10 responses, so no percentage is shown." in shown
-    assert "Other grantees: not shown: fewer than 5 other grantees" in shown
+    assert "Other grantees: not shown: fewer than 10 other grantees" in shown
     await eventually(all_sent)
     assert await queued("summary_chart") == []
     assert slack.standin.called("files.getUploadURLExternal") == []

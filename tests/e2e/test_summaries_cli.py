@@ -39,7 +39,7 @@ def test_commands_print_and_write_what_they_say(tmp_path: Path) -> None:
 
     shown = run("summary", "--grantee", "org.g@example.org", "--out", str(tmp_path / "s.html"))
     assert "How your 2026 Q1 check-in compares, Org G" in shown
-    assert "65% of 40 participants (26 of 40) said agree." in shown
+    assert "65% of 40 participants (26 of 40; 95% interval 50% to 78%)" in shown
     assert 'src="data:image/png;base64,' in (tmp_path / "s.html").read_text()
 
     digest = run("digest", "--programme", "bridges")

@@ -66,8 +66,8 @@ async def test_submitting_sends_the_summary_in_the_same_channel(opened: CheckInC
     await dispatcher.handle(checkin_id, InboundMessage("console", "submit", EMAIL, "submit"))
     summary = screen[-1]
     assert summary.startswith("How your 2026 Q4 check-in compares, Unity Through Food")
-    assert "78% of 41 participants (32 of 41) said agree." in summary
-    assert "Other grantees: not shown: fewer than 5 other grantees" in summary
+    assert "78% of 41 participants (32 of 41; 95% interval 63% to 88%) said agree." in summary
+    assert "Other grantees: not shown: fewer than 10 other grantees" in summary
     # a redelivered submit changes nothing and sends no second summary
     await dispatcher.handle(checkin_id, InboundMessage("console", "submit", EMAIL, "submit"))
     assert sum("check-in compares" in m for m in screen) == 1

@@ -36,9 +36,11 @@ def indicator(
         n=40 if value is not None else 6,
         x=None,
         indicative=False,
+        interval=None,
+        better=None,
         sentence="",
         change_sentence=None,
-        peers=PeerFigure(60.0, 50.0, 70.0, 5, 0.8) if peers else None,
+        peers=PeerFigure(60.0, 50.0, 70.0, 10, "above") if peers else None,
         peer_sentence="",
         national=NATIONAL if national else None,
     )
