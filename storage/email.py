@@ -218,3 +218,21 @@ async def set_email_failing(grantee_id: int, failing: bool) -> None:
     updated = await m.Grantee.filter(id=grantee_id).update(email_failing=failing)
     if not updated:
         raise NotFound(f"no grantee with id {grantee_id}")
+
+
+async def sent_email_texts(checkin_id: int, *, limit: int = 5) -> list[str]:
+    """The plain text and HTML of the latest emails queued for a check-in, newest first.
+
+    A reply is read against them, so that nothing it quotes of ours is taken as an answer.
+    """
+    payloads = (
+        await m.OutboundMessage.filter(checkin_id=checkin_id, channel="email")
+        .order_by("-id")
+        .limit(limit)
+        .values_list("payload", flat=True)
+    )
+    texts: list[str] = []
+    for payload in payloads:
+        if isinstance(payload, dict):
+            texts += [str(payload[k]) for k in ("text", "html") if isinstance(payload.get(k), str)]
+    return texts

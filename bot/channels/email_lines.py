@@ -1,0 +1,162 @@
+"""Pure reading of a reply's lines: which ones the grantee wrote, and under which of our questions.
+
+A reply may put its answers above the quoted check-in email, below it, or between its lines; the
+quoted email may be marked with "> " or (Outlook) follow a From/Sent header block unmarked. A
+line counts as written by the grantee when it is not quoted, not a quote header, not part of a
+signature, and not a line of an email we sent in the thread (compared after folding case,
+punctuation and spacing, so a client's re-wrapping or its text version of our HTML still match).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+# our own question lines, as a reply quotes them: "3. How many sessions ...?"
+QUESTION_LINE = re.compile(r"^(?P<n>\d{1,3})\.\s+\S")
+# a line of ours only matches from this many folded characters up ("12" alone never does)
+_MIN_PARTIAL = 16
+_SIGNATURE_START = re.compile(
+    r"^(?:--\s*|[-_=*]{5,}|sent from my\b.*|get outlook for\b.*|envoy[ée] de(?:puis)? mon\b.*"
+    r"|von meinem\b.*gesendet|enviado desde mi\b.*|anfonwyd o\b.*)$",
+    re.IGNORECASE,
+)
+# a sign-off, on its own or with a first name: "Thanks,", "Best wishes, Amina", "Diolch!"
+_SIGN_OFF = re.compile(
+    r"^(?:many |big |with |and )?(?:thanks(?: again| very much| so much)?|thank you(?: very much)?"
+    r"|cheers|best|best wishes|all the best|warm(?:est)? (?:wishes|regards)|kind(?:est)? regards"
+    r"|regards|yours(?: sincerely| truly)?|speak soon|take care|diolch(?: yn fawr)?|cofion"
+    r"|cordialement|bien (?:à vous|cordialement)|merci|saludos|un saludo|atentamente|gracias"
+    r"|mit freundlichen grüßen|viele grüße|liebe grüße|beste grüße|grüße|danke)"
+    r"\b[\s,.!]*(?:\w+[\s.,!]*){0,3}$",
+    re.IGNORECASE,
+)
+# a greeting or lead-in that carries no answer: "Hi,", "Hello team!", "Here are our figures:"
+_GREETING = re.compile(
+    r"^(?:(?:hi|hello|hey|hiya|dear|good (?:morning|afternoon|evening)|bonjour|hallo|hola"
+    r"|shwmae|helo|s[ÿy]mae)\b[^0-9]{0,40}|[^0-9:]{0,60}:)$",
+    re.IGNORECASE,
+)
+_ORIGINAL_MESSAGE = re.compile(
+    r"^\s*-{2,}\s*(?:original message|ursprüngliche nachricht|message d'origine"
+    r"|mensaje original|neges wreiddiol|forwarded message)\s*-{2,}\s*$"
+    r"|^\s*begin forwarded message:\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class Written:
+    """One line the grantee wrote: its number in the reply, its text, and the question it sits
+    under when the reply answers between our quoted lines (None elsewhere)."""
+
+    line: int
+    text: str
+    under: int | None = None
+
+
+def fold(line: str) -> str:
+    """A line as compared with what we sent: quote marks, case, punctuation and spacing gone."""
+    return " ".join(re.sub(r"[\W_]+", " ", line.lstrip(" >").casefold()).split())
+
+
+class Ours:
+    """The lines of the emails we sent in a thread, folded for comparison."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self.lines: set[str] = set()
+        folded: list[str] = []
+        for text in texts:
+            for line in text.splitlines():
+                key = fold(line)
+                if key:
+                    self.lines.add(key)
+                    folded.append(key)
+        self.blob = f" {' '.join(folded)} "
+
+    def __bool__(self) -> bool:
+        return bool(self.lines)
+
+    def has(self, line: str) -> bool:
+        key = fold(line)
+        if not key:
+            return False
+        return key in self.lines or (len(key) >= _MIN_PARTIAL and f" {key} " in self.blob)
+
+
+def _header_lines(text: str, patterns: Sequence[re.Pattern[str]]) -> dict[int, bool]:
+    """Line index of each quote-header line -> whether it opens an unmarked original (Outlook)."""
+    starts = [0]
+    for index, char in enumerate(text):
+        if char == "\n":
+            starts.append(index + 1)
+    found: dict[int, bool] = {}
+
+    def line_of(offset: int) -> int:
+        low, high = 0, len(starts) - 1
+        while low < high:
+            middle = (low + high + 1) // 2
+            if starts[middle] <= offset:
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+    for pattern in (*patterns, _ORIGINAL_MESSAGE):
+        for match in pattern.finditer(text):
+            matched = match.group(0).strip("\n")
+            if not matched.strip():
+                continue
+            first = line_of(match.start() + (len(match.group(0)) - len(match.group(0).lstrip())))
+            last = line_of(match.end() - 1)
+            unmarked = pattern is _ORIGINAL_MESSAGE or "\n" in matched.strip()
+            for index in range(first, last + 1):
+                found[index] = found.get(index, False) or unmarked
+    return found
+
+
+def written_lines(
+    text: str, ours: Ours, header_patterns: Sequence[re.Pattern[str]]
+) -> list[Written]:
+    """The lines the grantee wrote, in order, each with the question it sits under (if any)."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    headers = _header_lines("\n".join(lines), header_patterns)
+    kept: list[Written] = []
+    under: int | None = None
+    last_quoted = -1
+    unmarked_original = False  # inside an original that Outlook pastes without "> "
+    signature = False
+    last_header = -2
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if index in headers:
+            if headers[index]:
+                if unmarked_original and index > last_header + 1:
+                    break  # an older message of the thread: nothing new below
+                unmarked_original = True
+            last_header = index
+            signature = False
+            continue
+        if stripped.startswith(">") or (stripped and ours.has(stripped)):
+            question = QUESTION_LINE.match(stripped.lstrip("> "))
+            if question is not None:
+                under = int(question.group("n"))
+            last_quoted = index
+            signature = False
+            continue
+        if not stripped or signature:
+            continue
+        if _SIGNATURE_START.match(stripped) or _SIGN_OFF.match(stripped):
+            signature = True
+            continue
+        if unmarked_original and not ours:
+            continue  # nothing to tell our lines from anything added among them
+        if _GREETING.match(stripped) and not QUESTION_LINE.match(stripped):
+            continue
+        kept.append(Written(index + 1, stripped, under))
+    # between quoted lines only when the quote goes on after something written: answers all
+    # below the quote are a bottom-posted reply, read like a top-posted one
+    if any(written.line - 1 < last_quoted for written in kept):
+        return kept
+    return [Written(written.line, written.text) for written in kept]
