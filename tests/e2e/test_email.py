@@ -168,8 +168,12 @@ async def test_first_email_asks_the_first_section_as_a_numbered_list(running: Ru
     assert "Hello Amina Hussain" in text
     assert "1. How many sessions" in text and "2. " in text and "10. " in text
     assert "11. " not in text  # the next section comes in a later email
-    assert "for example `1: 12`" in text
-    assert "<strong>1. How many sessions" in html_of(message)
+    assert 'for example "1: 12"' in text
+    html = html_of(message)
+    assert "<strong>1. How many sessions" in html
+    # every part reads as typeset text: words to type are set as code, never in backticks
+    assert "`" not in text and "`" not in html
+    assert "say <code>later</code> to pause" in html and 'say "later" to pause' in text
 
 
 async def test_numbered_reply_is_stored_and_next_email_asks_only_what_is_missing(
@@ -195,7 +199,7 @@ async def test_bad_answer_is_explained_with_an_example_and_nothing_lost(running:
     assert await running.answers() == {"O1": 12}
     text = text_of(await running.sink.next())
     assert "Question 2 (Total attendance) was not recorded" in text
-    assert "For example, reply `2: " in text
+    assert 'For example, reply "2: ' in text
     assert "\n2. " in text  # asked again
 
 

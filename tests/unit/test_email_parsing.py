@@ -6,6 +6,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+
 from bot.channels.email_lines import Ours, Written, written_lines
 from bot.channels.email_parsing import (
     ReadReply,
