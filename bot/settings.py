@@ -331,7 +331,6 @@ class Settings(BaseSettings):
             ) from None
         return path
 
-
     def inbound_tls_context(self) -> ssl.SSLContext | None:
         """The inbound server's STARTTLS context, from email.inbound_tls_cert and _key; None
         when neither is set; SettingsError, naming the keys, when they cannot be used."""

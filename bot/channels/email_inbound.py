@@ -16,7 +16,6 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 import storage
 from bot.channels.email import EmailChannel
 from bot.channels.email_auth import sender_check, unverified_notice
-from bot.channels.email_lines import Ours
 from bot.channels.email_parsing import (
     BOUNCE_PREFIX,
     REPLY_PREFIX,
@@ -25,7 +24,7 @@ from bot.channels.email_parsing import (
     bounce,
     decoded_header,
     external_id,
-    html_to_text,
+    our_emails,
     parse_message,
     raw_headers,
     read_reply,
@@ -205,9 +204,9 @@ class EmailInbound:
             check = sender_check(message, self.config.authserv_id)
             if check is not None and check.failed:
                 return await self._unverified(key, message, sender, context)
-            ours = await storage.sent_email_texts(checkin_id)
+            ours = await storage.sent_email_texts(checkin_id, referenced=refs)
             try:
-                read = read_reply(message, _ours(ours))
+                read = read_reply(message, our_emails(ours))
             except Exception as exc:  # unreadable body parts: recorded, and the grantee can resend
                 log.warning("email %s could not be read: %s", key.external_id, exc)
                 return await self._record(key, "malformed", str(exc), checkin_id)
@@ -297,11 +296,6 @@ class EmailInbound:
             key, now=self.clock(), outcome=outcome, detail=detail, checkin_id=checkin_id
         )
         return Received(outcome if fresh else "duplicate", checkin_id)
-
-
-def _ours(texts: Sequence[str]) -> Ours:
-    """What we sent, as the reply may quote it: each email's text, and its HTML as text."""
-    return Ours(html_to_text(t) if t.lstrip().startswith("<") else t for t in texts)
 
 
 class _Handler(HookNames):

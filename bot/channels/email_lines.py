@@ -17,8 +17,12 @@ from dataclasses import dataclass
 QUESTION_LINE = re.compile(r"^(?P<n>\d{1,3})\.\s+\S")
 # a line of ours only matches from this many folded characters up ("12" alone never does)
 _MIN_PARTIAL = 16
+# a rule of underscores or dashes: Outlook's line above a quoted header, or a list footer's
+_RULE = re.compile(r"^[-_=*]{5,}$")
+# a mailing list's footer: "Leads mailing list", "https://.../listinfo/leads", "To unsubscribe"
+_LIST_FOOTER = re.compile(r"mailing list|listinfo|unsubscribe|list-?manager", re.IGNORECASE)
 _SIGNATURE_START = re.compile(
-    r"^(?:--\s*|[-_=*]{5,}|sent from my\b.*|get outlook for\b.*|envoy[ée] de(?:puis)? mon\b.*"
+    r"^(?:--\s*|sent from my\b.*|get outlook for\b.*|envoy[ée] de(?:puis)? mon\b.*"
     r"|von meinem\b.*gesendet|enviado desde mi\b.*|anfonwyd o\b.*)$",
     re.IGNORECASE,
 )
@@ -44,6 +48,9 @@ _ORIGINAL_MESSAGE = re.compile(
     r"|^\s*begin forwarded message:\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
+
+
+_FIELD = re.compile(r"^[> *]*[^\W\d_][^\W\d_ ]*(?: [^\W\d_]+)?\s*:")
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,7 @@ def _header_lines(text: str, patterns: Sequence[re.Pattern[str]]) -> dict[int, b
         if char == "\n":
             starts.append(index + 1)
     found: dict[int, bool] = {}
+    lines = text.split("\n")
 
     def line_of(offset: int) -> int:
         low, high = 0, len(starts) - 1
@@ -112,6 +120,9 @@ def _header_lines(text: str, patterns: Sequence[re.Pattern[str]]) -> dict[int, b
             last = line_of(match.end() - 1)
             unmarked = pattern is _ORIGINAL_MESSAGE or "\n" in matched.strip()
             for index in range(first, last + 1):
+                # a From/Sent/To block's pattern takes in the line after it too: only its fields
+                if unmarked and index > first and not _FIELD.match(lines[index]):
+                    continue
                 found[index] = found.get(index, False) or unmarked
     return found
 
@@ -127,15 +138,15 @@ def written_lines(
     last_quoted = -1
     unmarked_original = False  # inside an original that Outlook pastes without "> "
     signature = False
-    last_header = -2
+    quoted_since_header = False  # a line of the original seen since the last header
     for index, line in enumerate(lines):
         stripped = line.strip()
         if index in headers:
             if headers[index]:
-                if unmarked_original and index > last_header + 1:
+                if unmarked_original and quoted_since_header:
                     break  # an older message of the thread: nothing new below
                 unmarked_original = True
-            last_header = index
+            quoted_since_header = False
             signature = False
             continue
         if stripped.startswith(">") or (stripped and ours.has(stripped)):
@@ -143,15 +154,23 @@ def written_lines(
             if question is not None:
                 under = int(question.group("n"))
             last_quoted = index
+            quoted_since_header = True
             signature = False
             continue
         if not stripped or signature:
             continue
-        if _SIGNATURE_START.match(stripped) or _SIGN_OFF.match(stripped):
+        if unmarked_original and (not ours or not fold(stripped)):
+            continue  # nothing to tell our lines from anything added among them, or "--"
+        # in an original pasted unmarked, a "--" is our own email's signature line
+        if _RULE.match(stripped):
+            continue
+        if not unmarked_original and (
+            _SIGNATURE_START.match(stripped)
+            or _SIGN_OFF.match(stripped)
+            or _LIST_FOOTER.search(stripped)
+        ):
             signature = True
             continue
-        if unmarked_original and not ours:
-            continue  # nothing to tell our lines from anything added among them
         if _GREETING.match(stripped) and not QUESTION_LINE.match(stripped):
             continue
         kept.append(Written(index + 1, stripped, under))

@@ -7,7 +7,7 @@ import functools
 import hashlib
 import re
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
@@ -367,6 +367,11 @@ def quote_headers() -> tuple[re.Pattern[str], ...]:
     mail-parser-reply's (built once; it builds them anew for every text it is given), and ours."""
     header = ReplyText(text="", languages=list(LANGUAGES)).HEADER_REGEX
     return (header, _EXTRA_QUOTE_HEADER)
+
+
+def our_emails(texts: Iterable[str]) -> Ours:
+    """What we sent, as a reply may quote it: each email's text, and its HTML part as text."""
+    return Ours(html_to_text(t) if t.lstrip().startswith("<") else t for t in texts)
 
 
 def read_reply(message: Message, ours: Ours | None = None) -> ReadReply:
