@@ -27,7 +27,10 @@ _NUMBERED = re.compile(
     re.IGNORECASE,
 )
 # `3 sessions run: 12`, `Q4 people who came 40`: a number, words, then the answer
-_LEAD = r"^\s*(?P<q>q(?:uestion)?\.?\s*|#)?(?P<n>\d{1,3})\s+(?P<label>[^\W\d_][^\d:=?]*?)"
+_LEAD = (
+    r"^\s*(?P<q>q(?:uestion)?\.?\s*|#)?(?P<n>\d{1,3})(?:\s*,\s*|\s+)"
+    r"(?P<label>[^\W\d_][^\d:=?]*?)"
+)
 _LABELLED = re.compile(
     _LEAD + r"\s*(?P<sep>[:=?]|\s[-\u2013\u2014])\s*(?P<text>.+)$", re.IGNORECASE
 )
@@ -39,6 +42,11 @@ _NUMBER_START = re.compile(
     r"(?:\d|(?:zero|nought|none|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
     r"|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty"
     r"|sixty|seventy|eighty|ninety|a hundred|a thousand)\b)",
+    re.IGNORECASE,
+)
+_ANY_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty"
+    r"|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen)\b",
     re.IGNORECASE,
 )
 _MAX_LABEL_WORDS = 8
@@ -210,12 +218,10 @@ def _without_label(answer: str, q: Question, fw: Framework) -> str:
     return answer
 
 
-def _looks_like_an_answer(text: str, fw: Framework) -> bool:
-    return (
-        bool(re.search(r"\d", text))
-        or bool(_NUMBER_START.search(text))
-        or _about_questions(text, fw)
-    )
+def _looks_like_an_answer(text: str) -> bool:
+    """Whether a line that could not be placed carries a figure, and so must be mentioned:
+    prose without one ("Hope that helps", a name) is a greeting or a sign-off."""
+    return _ANY_NUMBER.search(text) is not None
 
 
 def understand(
@@ -231,7 +237,10 @@ def understand(
         elif line.under is not None:
             last = entries[-1] if entries else None
             if last is not None and last.under and last.number == line.under:
-                last.extra.append(line.text)
+                if _is_text(fw, line.under):
+                    last.extra.append(line.text)  # a longer answer in words
+                else:
+                    loose.append(line)  # a figure is one line: the next is something else
             else:
                 entries.append(_Entry(line.under, line.text, line.line, line.text, under=True))
         elif entries and _is_text(fw, entries[-1].number):
@@ -289,7 +298,7 @@ def _unplaced(
     return [
         LineNotRead(line.line, line.text, example)
         for line in loose
-        if _looks_like_an_answer(line.text, fw)
+        if _looks_like_an_answer(line.text)
     ]
 
 
