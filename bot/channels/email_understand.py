@@ -49,6 +49,7 @@ _ANY_NUMBER = re.compile(
     r"|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen)\b",
     re.IGNORECASE,
 )
+_IN_QUOTES = re.compile(r"[\"\u201c\u201d`']([^\"\u201c\u201d`']+)[\"\u201c\u201d`']")
 _MAX_LABEL_WORDS = 8
 _STOP = frozenset(
     [
@@ -181,6 +182,7 @@ def _label_of_own(label: str, q: Question) -> bool:
 
 def numbered(text: str, fw: Framework) -> tuple[int, str] | None:
     """(question number, answer) for an answer line, else None."""
+    text = _unquoted(text)
     match = _NUMBERED.match(text)
     if match is not None:
         number, answer = int(match.group("n")), match.group("text").strip()
@@ -260,6 +262,12 @@ def understand(
     notes.extend(_unplaced(loose, fw, asked))
     replies = [_reply(fw, entry) for entry in entries]
     return Understood(tuple(r for r in replies if r is not None), tuple(notes))
+
+
+def _unquoted(text: str) -> str:
+    """A line copied with the quotation marks our plain text puts round words to type."""
+    match = _IN_QUOTES.fullmatch(text.strip())
+    return match.group(1) if match else text
 
 
 def _is_text(fw: Framework, number: int) -> bool:

@@ -111,6 +111,7 @@ def test_quote_headers_in_each_language_cut_the_quoted_text(header: str, languag
         ("Question 3: 12", (3, "12")),
         ("3. 12", (3, "12")),
         ("#4: 40", (4, "40")),
+        ('"3: 12"', (3, "12")),  # copied with the quotation marks of our example
         ("3 sessions run: 12", (3, "12")),  # words of a question before the answer
         ("1. Sessions run: 12", (1, "12")),
         ("Q4 people who came 40", (4, "40")),
