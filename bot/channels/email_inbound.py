@@ -204,9 +204,8 @@ class EmailInbound:
             check = sender_check(message, self.config.authserv_id)
             if check is not None and check.failed:
                 return await self._unverified(key, message, sender, context)
-            ours = await storage.sent_email_texts(checkin_id, referenced=refs)
             try:
-                read = read_reply(message, our_emails(ours))
+                read = await read_against_sent(message, checkin_id, refs)
             except Exception as exc:  # unreadable body parts: recorded, and the grantee can resend
                 log.warning("email %s could not be read: %s", key.external_id, exc)
                 return await self._record(key, "malformed", str(exc), checkin_id)
@@ -296,6 +295,15 @@ class EmailInbound:
             key, now=self.clock(), outcome=outcome, detail=detail, checkin_id=checkin_id
         )
         return Received(outcome if fresh else "duplicate", checkin_id)
+
+
+async def read_against_sent(message: Message, checkin_id: int, refs: Sequence[str]) -> ReadReply:
+    """The reply read; where it needs them, against the emails we sent in its thread."""
+    read = read_reply(message)
+    if not read.compared:
+        return read
+    sent = await storage.sent_email_texts(checkin_id, referenced=refs)
+    return read_reply(message, our_emails(sent))
 
 
 class _Handler(HookNames):

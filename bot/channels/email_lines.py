@@ -72,6 +72,7 @@ class Ours:
     """The lines of the emails we sent in a thread, folded for comparison."""
 
     def __init__(self, texts: Iterable[str]) -> None:
+        self.consulted = False  # whether any line needed them (see written_lines)
         self.lines: set[str] = set()
         folded: list[str] = []
         for text in texts:
@@ -83,9 +84,11 @@ class Ours:
         self.blob = f" {' '.join(folded)} "
 
     def __bool__(self) -> bool:
+        self.consulted = True
         return bool(self.lines)
 
     def has(self, line: str) -> bool:
+        self.consulted = True
         key = fold(line)
         if not key:
             return False
@@ -139,6 +142,7 @@ def written_lines(
     unmarked_original = False  # inside an original that Outlook pastes without "> "
     signature = False
     quoted_since_header = False  # a line of the original seen since the last header
+    quoted_above = False  # a quote header or quoted line seen
     for index, line in enumerate(lines):
         stripped = line.strip()
         if index in headers:
@@ -147,14 +151,17 @@ def written_lines(
                     break  # an older message of the thread: nothing new below
                 unmarked_original = True
             quoted_since_header = False
+            quoted_above = True
             signature = False
             continue
-        if stripped.startswith(">") or (stripped and ours.has(stripped)):
+        # above the first quoted line everything is the grantee's: only below it can a line be
+        # ours unmarked, so only then is what we sent needed (a top-posted reply never needs it)
+        if stripped.startswith(">") or (stripped and quoted_above and ours.has(stripped)):
             question = QUESTION_LINE.match(stripped.lstrip("> "))
             if question is not None:
                 under = int(question.group("n"))
             last_quoted = index
-            quoted_since_header = True
+            quoted_above = quoted_since_header = True
             signature = False
             continue
         if not stripped or signature:

@@ -354,6 +354,7 @@ class ReadReply:
 
     written: tuple[Written, ...]
     attachments: tuple[str, ...]
+    compared: bool = False  # whether reading it needed the emails we sent (see `ours`)
 
     @property
     def text(self) -> str:
@@ -376,7 +377,9 @@ def our_emails(texts: Iterable[str]) -> Ours:
 
 def read_reply(message: Message, ours: Ours | None = None) -> ReadReply:
     """The lines the grantee wrote; `ours` are the emails we sent in the thread, never read
-    as answers wherever the reply quotes them."""
+    as answers wherever the reply quotes them. Read without them first: `compared` then says
+    whether they were needed (most replies, written above the quote, do not need them)."""
     full = body_text(message)
-    written = written_lines(full, ours or Ours(()), quote_headers())
-    return ReadReply(tuple(written), attachments(message))
+    ours = ours if ours is not None else Ours(())
+    written = written_lines(full, ours, quote_headers())
+    return ReadReply(tuple(written), attachments(message), ours.consulted)

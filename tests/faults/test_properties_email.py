@@ -11,11 +11,11 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 import storage
+from bot.channels.email_inbound import read_against_sent
 from bot.channels.email_parsing import (
     automated,
     bounce,
     external_id,
-    our_emails,
     parse_message,
     read_reply,
     referenced_ids,
@@ -75,9 +75,8 @@ async def predicted(world: EmailWorld, raw: bytes) -> list[tuple[str, Any, bool,
         refs = referenced_ids(message)
     except Exception:  # then the email is recorded as malformed, and nothing is predicted
         return None
-    sent = await storage.sent_email_texts(context.checkin.id, referenced=refs)
     try:
-        read = read_reply(message, our_emails(sent))
+        read = await read_against_sent(message, context.checkin.id, refs)
     except Exception:  # then the email is recorded as malformed, and nothing is predicted
         return None
     options = EngineOptions(round_open=context.round.is_open)
