@@ -9,6 +9,8 @@ punctuation and spacing, so a client's re-wrapping or its text version of our HT
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -97,36 +99,30 @@ class Ours:
 
 def _header_lines(text: str, patterns: Sequence[re.Pattern[str]]) -> dict[int, bool]:
     """Line index of each quote-header line -> whether it opens an unmarked original (Outlook)."""
-    starts = [0]
-    for index, char in enumerate(text):
-        if char == "\n":
-            starts.append(index + 1)
-    found: dict[int, bool] = {}
     lines = text.split("\n")
-
-    def line_of(offset: int) -> int:
-        low, high = 0, len(starts) - 1
-        while low < high:
-            middle = (low + high + 1) // 2
-            if starts[middle] <= offset:
-                low = middle
-            else:
-                high = middle - 1
-        return low
-
+    # Quoted lines without a colon cannot be (part of) a quote header: left out, the patterns,
+    # which are costly, scan little more than what the grantee wrote. `kept` maps back.
+    kept = [i for i, line in enumerate(lines) if ":" in line or not line.startswith(">")]
+    probed = [lines[i] for i in kept]
+    probe = "\n".join(probed)
+    starts = list(itertools.accumulate((len(line) + 1 for line in probed[:-1]), initial=0))
+    found: dict[int, bool] = {}
     for pattern in (*patterns, _ORIGINAL_MESSAGE):
-        for match in pattern.finditer(text):
-            matched = match.group(0).strip("\n")
+        for match in pattern.finditer(probe):
+            matched = match.group(0)
             if not matched.strip():
                 continue
-            first = line_of(match.start() + (len(match.group(0)) - len(match.group(0).lstrip())))
-            last = line_of(match.end() - 1)
+            first = (
+                bisect.bisect_right(starts, match.start() + len(matched) - len(matched.lstrip()))
+                - 1
+            )
+            last = bisect.bisect_right(starts, match.end() - 1) - 1
             unmarked = pattern is _ORIGINAL_MESSAGE or "\n" in matched.strip()
             for index in range(first, last + 1):
                 # a From/Sent/To block's pattern takes in the line after it too: only its fields
-                if unmarked and index > first and not _FIELD.match(lines[index]):
+                if unmarked and index > first and not _FIELD.match(probed[index]):
                     continue
-                found[index] = found.get(index, False) or unmarked
+                found[kept[index]] = found.get(kept[index], False) or unmarked
     return found
 
 
@@ -168,17 +164,19 @@ def written_lines(
             continue
         if unmarked_original and (not ours or not fold(stripped)):
             continue  # nothing to tell our lines from anything added among them, or "--"
-        # in an original pasted unmarked, a "--" is our own email's signature line
         if _RULE.match(stripped):
             continue
+        # a signature: not in an original pasted unmarked, where a "--" is our own email's
         if not unmarked_original and (
             _SIGNATURE_START.match(stripped)
-            or _SIGN_OFF.match(stripped)
+            or (kept and _SIGN_OFF.match(stripped))  # "Thanks!" above the answers opens them
             or _LIST_FOOTER.search(stripped)
         ):
             signature = True
             continue
-        if _GREETING.match(stripped) and not QUESTION_LINE.match(stripped):
+        if (_GREETING.match(stripped) or _SIGN_OFF.match(stripped)) and not QUESTION_LINE.match(
+            stripped
+        ):
             continue
         kept.append(Written(index + 1, stripped, under))
     # between quoted lines only when the quote goes on after something written: answers all

@@ -170,6 +170,12 @@ def test_unnumbered_lines_are_read_in_order_when_they_match_what_was_asked() -> 
     assert [n.line for n in found.notes if isinstance(n, LineNotRead)] == [2, 3]
 
 
+def test_thanks_above_the_answers_is_a_greeting_and_below_them_a_signature() -> None:
+    text = "Thanks!\n\n1: 12\n2: 30\n\nThanks,\nAmina\n07700 900123"
+    lines = written_lines(text, Ours(()), quote_headers())
+    assert [line.text for line in lines] == ["1: 12", "2: 30"]
+
+
 def test_signature_words_inside_an_answer_line_are_kept() -> None:
     lines = written_lines("1: 12\n- a list item\n2: 30", Ours(()), quote_headers())
     assert [line.text for line in lines] == ["1: 12", "- a list item", "2: 30"]
