@@ -300,3 +300,28 @@ def test_several_answers_are_one_step_with_one_list_of_what_is_next() -> None:
     assert asked[:2] == ["O2", "O3"] and "O1" not in asked
     assert [a.question_id for a in step.answers] == ["O1"]
     assert step.state.answers == {"O1": 12}
+
+
+# ---- Authentication-Results (email_auth.py) -----------------------------------------------------
+
+
+def test_only_our_servers_topmost_authentication_results_is_read() -> None:
+    from bot.channels.email_auth import sender_check
+
+    message = _message(
+        {
+            "Authentication-Results": "MX.Bridges.example.org 1; dkim=pass (good signature)"
+            " header.d=x.org; spf=pass; dmarc=fail (p=reject) header.from=x.org",
+        }
+    )
+    message["Authentication-Results"] = "mx.bridges.example.org; dmarc=pass header.from=x.org"
+    message["Authentication-Results"] = "mx.forger.example; dmarc=pass"
+    check = sender_check(message, "mx.bridges.example.org")
+    assert check is not None and check.failed and check.dmarc == "fail"  # the topmost of ours
+    assert sender_check(message, None) is None  # not configured: not read at all
+    assert sender_check(message, "mx.other.example") is None
+    forged = _message({"Authentication-Results": "mx.forger.example; dmarc=pass"})
+    assert sender_check(forged, "mx.bridges.example.org") is None
+    unchecked = _message({"Authentication-Results": "mx.bridges.example.org; spf=pass"})
+    found = sender_check(unchecked, "mx.bridges.example.org")
+    assert found is not None and not found.failed and found.dmarc == ""
