@@ -218,5 +218,11 @@ def _add_email(service: Service) -> None:
     channel = EmailChannel(service.settings, clock=service.clock)
     service.add_channel(channel)
     service.add_component(channel)  # closes its relay connection on the way out
-    inbound = EmailInbound(service.settings.email, service.dispatcher, channel, clock=service.clock)
+    inbound = EmailInbound(
+        service.settings.email,
+        service.dispatcher,
+        channel,
+        clock=service.clock,
+        tls_context=service.settings.inbound_tls_context(),
+    )
     service.add_component(inbound)

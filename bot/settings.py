@@ -135,6 +135,16 @@ class EmailSettings(_Section):
     questions_per_message: int = Field(
         0, ge=0, description="0 sends a whole section per email; N sends N questions."
     )
+    inbound_tls_cert: str | None = Field(
+        None, description="PEM certificate (chain) the inbound server offers with STARTTLS."
+    )
+    inbound_tls_key: str | None = Field(None, description="PEM private key of that certificate.")
+    inbound_require_tls: bool = Field(
+        False, description="Refuse mail on the inbound server until the client uses STARTTLS."
+    )
+    authserv_id: str | None = Field(
+        None, description="Our MTA's Authentication-Results id; only its DMARC verdicts count."
+    )
 
     @validates("from_address")
     @classmethod
@@ -151,7 +161,7 @@ class EmailSettings(_Section):
         _parse_relay(value)
         return value
 
-    @validates("relay_ca_file")
+    @validates("relay_ca_file", "inbound_tls_cert", "inbound_tls_key", "authserv_id")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value or None  # `relay_ca_file = ""` reads as "use the system's CAs"
@@ -320,6 +330,38 @@ class Settings(BaseSettings):
                 "the relay's certificate"
             ) from None
         return path
+
+    def inbound_tls_context(self) -> ssl.SSLContext | None:
+        """The inbound server's STARTTLS context, from email.inbound_tls_cert and _key; None
+        when neither is set; SettingsError, naming the keys, when they cannot be used."""
+        email = self.email
+        if email.inbound_tls_cert is None and email.inbound_tls_key is None:
+            if email.inbound_require_tls:
+                raise SettingsError(
+                    "email.inbound_require_tls = true needs email.inbound_tls_cert and "
+                    "email.inbound_tls_key (PEM files) to offer STARTTLS with; set both, or set "
+                    "inbound_require_tls = false when a mail server in front handles TLS"
+                )
+            return None
+        if email.inbound_tls_cert is None or email.inbound_tls_key is None:
+            missing = "inbound_tls_key" if email.inbound_tls_key is None else "inbound_tls_cert"
+            raise SettingsError(
+                f"email.{missing} is not set: STARTTLS on the inbound server needs both "
+                "email.inbound_tls_cert and email.inbound_tls_key (PEM files)"
+            )
+        cert = self._resolve(Path(email.inbound_tls_cert))
+        key = self._resolve(Path(email.inbound_tls_key))
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            context.load_cert_chain(str(cert), str(key))
+        except (ssl.SSLError, OSError) as exc:
+            raise SettingsError(
+                f"email.inbound_tls_cert = {email.inbound_tls_cert!r} and email.inbound_tls_key"
+                f" = {email.inbound_tls_key!r} ({cert}, {key}): cannot be loaded "
+                f"({getattr(exc, 'strerror', None) or exc}); give a PEM certificate chain and "
+                "its unencrypted PEM private key"
+            ) from None
+        return context
 
 
 class _EnvSource(EnvSettingsSource):

@@ -93,6 +93,85 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", folded).strip().rstrip(" .!?;:,")
 
 
+_UNITS = {w: i for i, w in enumerate(_WORDS) if i < 20}
+_TENS = {
+    w: 10 * i
+    for i, w in enumerate(
+        ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+    )
+    if w
+}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
+_SPELLED_WORD = re.compile(r"[a-z]+|-|[^a-z-]+")
+
+
+def _spell_out(clean: str) -> str:
+    """Runs of number words as digits: "three hundred and forty" -> "340", "twenty-one" -> "21".
+
+    British usage: "and" after a hundred or thousand, hyphens between tens and units, and "a
+    hundred". Single words from zero to twenty stay as they are (the readers know them, and
+    "one or two" must still read as two numbers).
+    """
+    pieces = _SPELLED_WORD.findall(clean)
+    out: list[str] = []
+    index = 0
+    while index < len(pieces):
+        spelled = _number_run(pieces, index)
+        if spelled is None:
+            out.append(pieces[index])
+            index += 1
+            continue
+        value, end = spelled
+        out.append(str(value))
+        index = end
+    return "".join(out)
+
+
+def _number_run(pieces: list[str], start: int) -> tuple[int, int] | None:
+    """The value of the number words from pieces[start] and the index after them, if any."""
+    total = current = words = 0
+    last = ""  # "unit", "tens", "scale" or "and"
+    index = end = start
+    while index < len(pieces):
+        word = pieces[index]
+        if word == "a" and index + 2 < len(pieces) and pieces[index + 2] in _SCALES and not words:
+            current, last, words = 1, "unit", words + 1
+            index += 2 if pieces[index + 1] == " " else 1
+            continue
+        if word in _TENS and last in ("", "scale", "and"):
+            current += _TENS[word]
+            last = "tens"
+        elif word in _UNITS and (last in ("", "scale", "and") or _after_tens(last, word)):
+            current += _UNITS[word]
+            last = "unit"
+        elif word in _SCALES and last in ("unit", "tens") and current:
+            scale = _SCALES[word]
+            if scale == 100:
+                current *= 100
+            else:
+                total += current * scale
+                current = 0
+            last = "scale"
+        elif word == "and" and last == "scale":
+            last = "and"
+        elif word in (" ", "-") and words:
+            index += 1
+            continue
+        else:
+            break
+        words += 1
+        index += 1
+        if last != "and":
+            end = index
+    if words == 0 or (words == 1 and last == "unit"):
+        return None
+    return total + current, end
+
+
+def _after_tens(last: str, word: str) -> bool:
+    return last == "tens" and _UNITS[word] < 10  # "twenty-one", never "twenty-twelve"
+
+
 def _token_value(token: str) -> tuple[Decimal | None, bool]:
     """The value of one number token, and whether it was a word like 'none'."""
     token = token.strip()
@@ -424,17 +503,17 @@ def parse_answer(question: Question, text: str) -> Parsed | Rejection:
             example_answer(question),
         )
     if isinstance(question, CountQuestion):
-        return _count(question, _clean(text))
+        return _count(question, _spell_out(_clean(text)))
     if isinstance(question, NumberQuestion):
-        return _number(question, _clean(text))
+        return _number(question, _spell_out(_clean(text)))
     if isinstance(question, ScaleQuestion):
-        return _scale(question, _clean(text))
+        return _scale(question, _spell_out(_clean(text)))
     if isinstance(question, ChoiceQuestion):
         return _choice(question, text)
     if isinstance(question, YesNoQuestion):
         return _yes_no(question, text)
     if isinstance(question, ProportionQuestion):
-        return _proportion(question, _clean(text))
+        return _proportion(question, _spell_out(_clean(text)))
     return _text(question, text)
 
 

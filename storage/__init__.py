@@ -29,6 +29,7 @@ from storage.email import (
     remember_email_reply,
     reply_statement,
     reply_thread,
+    sent_email_texts,
     set_email_failing,
 )
 from storage.grantees import find_grantees_by_email, list_grantees, upsert_grantees
@@ -141,6 +142,7 @@ __all__ = [
     "rounds_past",
     "save_step",
     "schedule_lines",
+    "sent_email_texts",
     "set_away",
     "set_email_failing",
     "set_missing_timezone",

@@ -218,3 +218,34 @@ async def set_email_failing(grantee_id: int, failing: bool) -> None:
     updated = await m.Grantee.filter(id=grantee_id).update(email_failing=failing)
     if not updated:
         raise NotFound(f"no grantee with id {grantee_id}")
+
+
+async def sent_email_texts(
+    checkin_id: int, *, referenced: Sequence[str] = (), latest: int = 3
+) -> list[str]:
+    """The plain text and HTML of the emails sent for a check-in that a reply refers to (by
+    Message-ID), and of the latest few; a reply is read against them, so that nothing it
+    quotes of ours is taken as an answer."""
+    wanted: set[int] = set()
+    if referenced:
+        rows = await m.EmailThreadMessage.filter(
+            message_id__in=list(referenced)[:50], direction=OUT, outbound_id__isnull=False
+        ).values_list("outbound_id", flat=True)
+        wanted.update(int(str(row)) for row in rows if row is not None)
+    newest = (
+        await m.OutboundMessage.filter(checkin_id=checkin_id, channel="email")
+        .order_by("-id")
+        .limit(latest)
+        .values_list("id", flat=True)
+    )
+    wanted.update(int(str(row)) for row in newest)
+    payloads = (
+        await m.OutboundMessage.filter(id__in=sorted(wanted), checkin_id=checkin_id)
+        .order_by("-id")
+        .values_list("payload", flat=True)
+    )
+    texts: list[str] = []
+    for payload in payloads:
+        if isinstance(payload, dict):
+            texts += [str(payload[k]) for k in ("text", "html") if isinstance(payload.get(k), str)]
+    return texts

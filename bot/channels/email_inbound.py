@@ -5,22 +5,28 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import ssl
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.message import Message
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 import storage
 from bot.channels.email import EmailChannel
+from bot.channels.email_auth import sender_check, unverified_notice
 from bot.channels.email_parsing import (
     BOUNCE_PREFIX,
     REPLY_PREFIX,
     ReadReply,
     automated,
     bounce,
+    decoded_header,
     external_id,
+    our_emails,
     parse_message,
+    raw_headers,
     read_reply,
     referenced_ids,
     sender_address,
@@ -30,8 +36,8 @@ from bot.channels.email_smtp import HookNames, InboundSMTP
 from bot.channels.email_steps import (
     AttachmentsIgnored,
     advance_all,
-    replies_for,
     start_step,
+    understood,
 )
 from bot.clock import Clock, utc_now
 from bot.dispatcher import Dispatcher, StepReport
@@ -39,7 +45,7 @@ from bot.settings import EmailSettings, SettingsError
 from conversations.framework import Framework
 from conversations.state import EngineOptions, SessionState, Transition
 from storage.plans import Statement
-from storage.records import CheckInContext, InboundKey
+from storage.records import CheckInContext, InboundKey, OutboundWrite
 
 log = logging.getLogger(__name__)
 CHANNEL = "email"
@@ -66,8 +72,10 @@ class EmailInbound:
         channel: EmailChannel,
         *,
         clock: Clock = utc_now,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
         self.config = settings
+        self.tls_context = tls_context  # STARTTLS offered when set (Settings.inbound_tls_context)
         self.dispatcher = dispatcher
         self.channel = channel
         self.clock = clock
@@ -91,6 +99,8 @@ class EmailInbound:
                     ident="Cohesion Check-ins",
                     data_size_limit=self.config.max_message_bytes,
                     enable_SMTPUTF8=True,
+                    tls_context=self.tls_context,
+                    require_starttls=self.config.inbound_require_tls,
                 ),
                 host=host,
                 port=port,
@@ -191,8 +201,11 @@ class EmailInbound:
                     sender,
                 )
                 return await self._record(key, "sender_mismatch", f"from {sender}", checkin_id)
+            check = sender_check(message, self.config.authserv_id)
+            if check is not None and check.failed:
+                return await self._unverified(key, message, sender, context)
             try:
-                read = read_reply(message)
+                read = await read_against_sent(message, checkin_id, refs)
             except Exception as exc:  # unreadable body parts: recorded, and the grantee can resend
                 log.warning("email %s could not be read: %s", key.external_id, exc)
                 return await self._record(key, "malformed", str(exc), checkin_id)
@@ -211,11 +224,14 @@ class EmailInbound:
         remember: Statement,
     ) -> StepReport:
         per_message = self.channel.per_message
-        extra = [AttachmentsIgnored(read.attachments)] if read.attachments else []
+        ignored = [AttachmentsIgnored(read.attachments)] if read.attachments else []
 
         def step(fw: Framework, state: SessionState, options: EngineOptions) -> Transition:
-            replies = replies_for(fw, state, read)
-            return advance_all(fw, state, replies, options, per_message=per_message, extra=extra)
+            found = understood(fw, state, read, per_message=per_message)
+            extra = [*ignored, *found.notes]
+            return advance_all(
+                fw, state, found.replies, options, per_message=per_message, extra=extra
+            )
 
         return await self.dispatcher.step(
             context,
@@ -227,6 +243,36 @@ class EmailInbound:
             also=(remember,),  # the reply's Message-ID, kept for threading with the step
             send_after=True,  # our 250 goes back once the reply is stored; its email after
         )
+
+    async def _unverified(
+        self, key: InboundKey, message: Message, sender: str, context: CheckInContext
+    ) -> Received:
+        """A reply our mail server found failing DMARC: recorded, not read, and the grantee
+        told at the address on file (at most once a day per check-in: a forger could send many)."""
+        checkin_id = context.checkin.id
+        log.warning(
+            "email %s for check-in %s from %s failed DMARC at our mail server; not taken",
+            key.external_id,
+            checkin_id,
+            sender,
+        )
+        received = await self._record(key, "unverified_sender", f"from {sender}", checkin_id)
+        if received.outcome == "duplicate":
+            return received
+        now = self.clock()
+        subject = decoded_header(raw_headers(message).get("subject", ""))[:200]
+        payload = unverified_notice(
+            context.grantee.name, context.programme.name, context.round.period, sender, subject
+        )
+        write = OutboundWrite(
+            f"{CHANNEL}:unverified:{checkin_id}:{now.date().isoformat()}",
+            CHANNEL,
+            context.grantee.email,
+            payload,
+        )
+        if await storage.enqueue_outbound([write], now=now):
+            self.dispatcher.outbox.wake()  # sent by the outbox, after our 250
+        return received
 
     async def _bounced(
         self, key: InboundKey, token: str | None, ids: Sequence[str], permanent: bool
@@ -249,6 +295,15 @@ class EmailInbound:
             key, now=self.clock(), outcome=outcome, detail=detail, checkin_id=checkin_id
         )
         return Received(outcome if fresh else "duplicate", checkin_id)
+
+
+async def read_against_sent(message: Message, checkin_id: int, refs: Sequence[str]) -> ReadReply:
+    """The reply read; where it needs them, against the emails we sent in its thread."""
+    read = read_reply(message)
+    if not read.compared:
+        return read
+    sent = await storage.sent_email_texts(checkin_id, referenced=refs)
+    return read_reply(message, our_emails(sent))
 
 
 class _Handler(HookNames):

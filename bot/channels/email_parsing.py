@@ -1,4 +1,4 @@
-"""Pure email reading: reply tokens, MIME bodies, quote stripping, numbered answers, auto mail."""
+"""Pure email reading: reply tokens, MIME bodies, the lines a grantee wrote, automated mail."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import functools
 import hashlib
 import re
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
@@ -16,6 +16,8 @@ from email.utils import getaddresses
 from html.parser import HTMLParser
 
 from mailparser_reply.parser import EmailMessage as ReplyText
+
+from bot.channels.email_lines import Ours, Written, written_lines
 
 REPLY_PREFIX = "reply+"
 BOUNCE_PREFIX = "bounces+"
@@ -31,14 +33,6 @@ _EXTRA_QUOTE_HEADER = re.compile(
     r"|Oddi wrth:.*\n[> ]*Anfonwyd:.*)\s*$",
     re.IGNORECASE | re.MULTILINE,
 )
-# `3: 12`, `3) 12`, `3. 12`, `Q3 - 12`, `Question 3: 12`, `#3 12` is not enough (no separator)
-_NUMBERED = re.compile(
-    r"^\s*(?:(?P<q>q(?:uestion)?\s*)?#?(?P<n>\d{1,3}))"
-    r"(?:\s*[:)\]]|\.(?=\s)|(?(q)\s*[-\u2013\u2014]|\s+[-\u2013\u2014](?=\s)))\s*(?P<text>.*)$",
-    re.IGNORECASE,
-)
-# our own question lines, as a reply quotes them: "> 3. How many sessions ...?"
-_QUOTED_QUESTION = re.compile(r"^(?P<n>\d{1,3})\.\s+\S")
 _AUTO_SUBJECT = re.compile(
     r"^\s*(?:automatic reply|auto(?:matic)?[- ]?reply|out of (?:the )?office|abwesenheitsnotiz"
     r"|r[ée]ponse automatique|respuesta autom[aá]tica|ateb awtomatig|auto:)",
@@ -354,105 +348,38 @@ def attachments(message: Message) -> tuple[str, ...]:
 # ---- the reply's words ------------------------------------------------------------------------
 
 
-def _before_closing_quote(text: str) -> str:
-    """The text above a block of quoted lines that runs to the end, as top-posted replies have.
+@dataclass(frozen=True)
+class ReadReply:
+    """What a grantee wrote, before it meets the framework: their lines, by line number."""
 
-    That block is the earlier email, dropped in any case; leaving it out spares the reply
-    parser's many-language patterns a scan of all of it. Text with anything written below a
-    quoted line (inline answers) is kept whole.
-    """
-    lines = text.splitlines(keepends=True)
-    first_quoted: int | None = None
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped.startswith(">"):
-            if first_quoted is None:
-                first_quoted = index
-        elif stripped and first_quoted is not None:
-            return text
-    # its first line stays: the parser reads a text ending in a quote as the full one
-    return text if first_quoted is None else "".join(lines[: first_quoted + 1])
+    written: tuple[Written, ...]
+    attachments: tuple[str, ...]
+    compared: bool = False  # whether reading it needed the emails we sent (see `ours`)
+
+    @property
+    def text(self) -> str:
+        """The whole new text, quotes, signatures and our own lines left out."""
+        return "\n".join(line.text for line in self.written)
 
 
 @functools.cache
-def _reply_patterns() -> dict[str, object]:
-    """mail-parser-reply's patterns for our languages and options, built once.
-
-    It builds its three patterns (quote headers, disclaimers, signatures: each every language's
-    alternatives joined) anew for every text it reads, which was half its work; they depend only
-    on the languages and options, so they are built here once and given to each reading.
-    """
-    built = ReplyText(text="", languages=list(LANGUAGES), keep_hyphen_lists=True)
-    return {
-        "_header_regex": built.HEADER_REGEX,
-        "_disclaimers_regex": built.DISCLAIMERS_REGEX,
-        "_signature_regex": built.SIGNATURE_REGEX,
-    }
+def quote_headers() -> tuple[re.Pattern[str], ...]:
+    """The patterns of the lines that introduce a quoted email, in the languages we read:
+    mail-parser-reply's (built once; it builds them anew for every text it is given), and ours."""
+    header = ReplyText(text="", languages=list(LANGUAGES)).HEADER_REGEX
+    return (header, _EXTRA_QUOTE_HEADER)
 
 
-def strip_quoted(text: str) -> str:
-    """The newest part of a reply: quoted text, quote headers and signatures removed."""
-    extra = _EXTRA_QUOTE_HEADER.search(text)
-    if extra is not None:
-        text = text[: extra.start()]
-    text = _before_closing_quote(text)
-    parsed = ReplyText(
-        text=text, languages=list(LANGUAGES), keep_hyphen_lists=True, **_reply_patterns()
-    ).read()
-    top = parsed.replies[0].body if parsed.replies else ""
-    return "\n".join(line for line in top.splitlines() if not line.lstrip().startswith(">"))
+def our_emails(texts: Iterable[str]) -> Ours:
+    """What we sent, as a reply may quote it: each email's text, and its HTML part as text."""
+    return Ours(html_to_text(t) if t.lstrip().startswith("<") else t for t in texts)
 
 
-def _clean(text: str) -> str:
-    return strip_quoted(text).strip()
-
-
-def inline_answers(text: str) -> list[tuple[int, str]]:
-    """Answers written under each quoted question ("> 3. How many ...?" then "12")."""
-    found: dict[int, list[str]] = {}
-    current: int | None = None
-    for line in text.replace("\r\n", "\n").splitlines():
-        stripped = line.strip()
-        if stripped.startswith(">"):
-            question = _QUOTED_QUESTION.match(stripped.lstrip("> "))
-            if question is not None:
-                current = int(question.group("n"))
-            continue
-        if current is not None and stripped:
-            found.setdefault(current, []).append(stripped)
-    answers = []
-    for number, lines in found.items():
-        cleaned = _clean("\n".join(lines))
-        if cleaned:
-            answers.append((number, cleaned))
-    return answers
-
-
-def numbered_answers(text: str) -> list[tuple[int, str]]:
-    """`3: 12` style lines; the lines after one (up to the next) continue its answer."""
-    answers: list[tuple[int, list[str]]] = []
-    for line in text.splitlines():
-        match = _NUMBERED.match(line)
-        if match is not None:
-            answers.append((int(match.group("n")), [match.group("text").strip()]))
-        elif answers and line.strip():
-            answers[-1][1].append(line.strip())
-    return [(n, "\n".join(part for part in lines if part)) for n, lines in answers]
-
-
-@dataclass(frozen=True)
-class ReadReply:
-    """What a grantee wrote, before it meets the framework."""
-
-    numbered: tuple[tuple[int, str], ...]  # (question number, answer), in the order written
-    text: str  # the whole new text, used when nothing is numbered
-    attachments: tuple[str, ...]
-
-
-def read_reply(message: Message) -> ReadReply:
+def read_reply(message: Message, ours: Ours | None = None) -> ReadReply:
+    """The lines the grantee wrote; `ours` are the emails we sent in the thread, never read
+    as answers wherever the reply quotes them. Read without them first: `compared` then says
+    whether they were needed (most replies, written above the quote, do not need them)."""
     full = body_text(message)
-    top = _clean(full)
-    numbered = numbered_answers(top)
-    if not numbered:
-        numbered = inline_answers(full)
-    return ReadReply(tuple(numbered), top, attachments(message))
+    ours = ours if ours is not None else Ours(())
+    written = written_lines(full, ours, quote_headers())
+    return ReadReply(tuple(written), attachments(message), ours.consulted)

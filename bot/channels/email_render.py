@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -9,7 +10,8 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from bot.channels.email_steps import AttachmentsIgnored, NothingFound
+from bot.channels.email_steps import AttachmentsIgnored, LineInvalid, NothingFound, RestSaved
+from bot.channels.email_understand import LineNotRead, ReadInOrder
 from bot.rendering import ConversationView, Renderer, template_lookup
 from conversations.answers import example_answer
 from conversations.framework import Framework, Question
@@ -20,6 +22,10 @@ _EMAIL_TEMPLATES = {
     Invalid: "email/invalid.txt.j2",
     AttachmentsIgnored: "email/attachmentsignored.txt.j2",
     NothingFound: "email/nothingfound.txt.j2",
+    LineInvalid: "email/lineinvalid.txt.j2",
+    LineNotRead: "email/linenotread.txt.j2",
+    ReadInOrder: "email/readinorder.txt.j2",
+    RestSaved: "email/restsaved.txt.j2",
 }
 
 
@@ -39,8 +45,25 @@ _KEPT_QUESTIONS = 4096
 _QuestionKey = tuple[int, int, int, bool, str | None, bool, bool]
 
 
+# `later` in the shared prompt wordings marks words to type: set as code in HTML, quoted in text
+_TYPED = re.compile(r"`([^`\n]+)`")
+
+
 def _nl2br(text: str) -> Markup:
-    return Markup("<br>\n").join(escape(line) for line in text.splitlines())
+    return Markup("<br>\n").join(_code(line) for line in text.splitlines())
+
+
+def _code(line: str) -> Markup:
+    parts = _TYPED.split(line)  # text, typed, text, typed, ..., text
+    return Markup("").join(
+        Markup("<code>{}</code>").format(part) if odd else escape(part)
+        for odd, part in ((i % 2 == 1, p) for i, p in enumerate(parts))
+    )
+
+
+def plain(text: str) -> str:
+    """Plain text as people read it: words to type in quotation marks, not backticks."""
+    return _TYPED.sub(r'"\1"', text)
 
 
 def subject(prompts: Sequence[Any], view: ConversationView) -> str:
@@ -87,7 +110,7 @@ class EmailRenderer:
         context = {"blocks": blocks, "view": view, "subject": title}
         text = self.template("email/message.txt.j2").render(**context)
         html = self.template("email/message.html.j2").render(**context)
-        return {"subject": title, "text": text.strip() + "\n", "html": html}
+        return {"subject": title, "text": plain(text.strip()) + "\n", "html": html}
 
     def _asked(self, asks: Sequence[Ask], view: ConversationView) -> tuple[str, Markup]:
         """The asks' questions, with a section's heading where one starts."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.channels.email_parsing import ReadReply
+from bot.channels.email_understand import LineNotRead, LineReply, Understood, understand
 from conversations import engine
 from conversations.framework import Framework, Question
 from conversations.state import (
@@ -29,7 +30,6 @@ from conversations.state import (
 )
 
 _NEXT_STEP = (Ask, Review, Completed, Paused, Stopped)
-_SKIP_WORDS = {"skip", "skip it", "pass", "n/a", "-"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,22 @@ class AttachmentsIgnored:
 @dataclass(frozen=True)
 class NothingFound:
     """An email-only prompt: no answer or command could be found in the reply."""
+
+
+@dataclass(frozen=True)
+class LineInvalid:
+    """An email-only prompt: an answer refused, with the line of the email it was on."""
+
+    line: int
+    text: str
+    invalid: Invalid
+
+
+@dataclass(frozen=True)
+class RestSaved:
+    """An email-only prompt: after a line that could not be read, what the rest stored."""
+
+    numbers: tuple[int, ...]
 
 
 def applicable(q: Question, state: SessionState) -> bool:
@@ -93,26 +109,21 @@ def with_section(
     return tuple(out)
 
 
-def replies_for(fw: Framework, state: SessionState, read: ReadReply) -> list[Reply]:
-    """Engine replies for what the grantee wrote, in the order written."""
-    replies: list[Reply] = []
-    for number, text in read.numbered:
-        if not 1 <= number <= len(fw.questions):
-            replies.append(Reply(text or "?", question_id=str(number)))  # "no question 42"
-            continue
-        q = fw.questions[number - 1]
-        if text.strip().lower().rstrip(".") in _SKIP_WORDS:
-            replies.append(Reply(f"skip {number}"))
-        elif text.strip():
-            replies.append(Reply(text, question_id=q.id))
-    if replies or not read.text.strip():
-        return replies
+def understood(
+    fw: Framework, state: SessionState, read: ReadReply, *, per_message: int = 0
+) -> Understood:
+    """What the grantee wrote as engine replies, in the order written, with notes on lines
+    that were read in order or could not be placed."""
     current = fw.by_id.get(state.current or "")
-    if current is not None and current.kind == "text":
-        return [Reply(read.text.strip())]
-    # a bare answer (or a command): its first line; later lines are greetings or sign-offs
-    first = next(line.strip() for line in read.text.splitlines() if line.strip())
-    return [Reply(first)]
+    asked = open_questions(fw, state, per_message)
+    return understand(fw, current, asked, read.written)
+
+
+def replies_for(
+    fw: Framework, state: SessionState, read: ReadReply, *, per_message: int = 0
+) -> list[Reply]:
+    """Engine replies for what the grantee wrote, in the order written."""
+    return list(understood(fw, state, read, per_message=per_message).replies)
 
 
 def advance_all(
@@ -127,15 +138,24 @@ def advance_all(
     """Every reply through the engine as one step: what was recorded or refused, then what next."""
     prompts: list[Any] = list(extra)  # engine prompts plus this channel's own
     answers: list[AnswerEvent] = []
+    notes = [n for n in prompts if isinstance(n, LineNotRead)]
+    prompts = [p for p in prompts if not isinstance(p, LineNotRead)]
     for index, reply in enumerate(replies):
         transition = engine.advance(fw, state, reply, options)
         state = transition.state
         answers.extend(transition.answers)
         last = index == len(replies) - 1
         keep = (Recorded, Invalid, SkippedNote, Notice)
-        prompts.extend(p for p in transition.prompts if last or isinstance(p, keep))
-    if not replies:
+        prompts.extend(
+            _on_line(p, reply) for p in transition.prompts if last or isinstance(p, keep)
+        )
+    if not replies and not notes:
         prompts.append(NothingFound())
+    if notes or any(isinstance(p, LineInvalid) for p in prompts):
+        # after what could not be read, what the rest of the email stored, before what comes next
+        saved = dict.fromkeys(fw.number_of(a.question_id) for a in answers if not a.skipped)
+        at = next((i for i, p in enumerate(prompts) if isinstance(p, _NEXT_STEP)), len(prompts))
+        prompts = [*notes, *prompts[:at], RestSaved(tuple(saved)), *prompts[at:]]
     if not any(isinstance(p, _NEXT_STEP) for p in prompts):
         # every email says what comes next, even after an answer that was not understood
         prompts.extend(engine.where(fw, state))
@@ -144,6 +164,13 @@ def advance_all(
     ):
         prompts.extend(engine.where(fw, state))  # the confirmation lists the answers kept
     return Transition(state, with_section(fw, state, prompts, per_message), tuple(answers))
+
+
+def _on_line(prompt: Any, reply: Reply) -> Any:
+    """A refusal of an answer taken from a line of the email names that line."""
+    if isinstance(prompt, Invalid) and isinstance(reply, LineReply) and reply.line:
+        return LineInvalid(reply.line, reply.written, prompt)
+    return prompt
 
 
 def start_step(

@@ -103,7 +103,7 @@ def test_chat_resumes_at_the_same_question_in_a_new_process(
     command += ["--settings", str(settings_file)]
     env = {**os.environ, "COLUMNS": "200"}
     first = subprocess.run(
-        command, input="12\nthirty\n300\nquit\n", capture_output=True, text=True, env=env,
+        command, input="12\nlots\n300\nquit\n", capture_output=True, text=True, env=env,
         timeout=60, check=True,
     )  # fmt: skip
     assert "Question 1 (0 of" in first.stdout

@@ -23,6 +23,7 @@ from bot.channels.email_inbound import EmailInbound
 from bot.service import Service, build_service
 from bot.settings import Settings, SettingsError
 from storage.records import CheckInContext
+from tests.support import reply_corpus
 from tests.support.email_service import DOMAIN, email_settings, smtp_server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -168,8 +169,12 @@ async def test_first_email_asks_the_first_section_as_a_numbered_list(running: Ru
     assert "Hello Amina Hussain" in text
     assert "1. How many sessions" in text and "2. " in text and "10. " in text
     assert "11. " not in text  # the next section comes in a later email
-    assert "for example `1: 12`" in text
-    assert "<strong>1. How many sessions" in html_of(message)
+    assert 'for example "1: 12"' in text
+    html = html_of(message)
+    assert "<strong>1. How many sessions" in html
+    # every part reads as typeset text: words to type are set as code, never in backticks
+    assert "`" not in text and "`" not in html
+    assert "say <code>later</code> to pause" in html and 'say "later" to pause' in text
 
 
 async def test_numbered_reply_is_stored_and_next_email_asks_only_what_is_missing(
@@ -195,7 +200,7 @@ async def test_bad_answer_is_explained_with_an_example_and_nothing_lost(running:
     assert await running.answers() == {"O1": 12}
     text = text_of(await running.sink.next())
     assert "Question 2 (Total attendance) was not recorded" in text
-    assert "For example, reply `2: " in text
+    assert 'For example, reply "2: ' in text
     assert "\n2. " in text  # asked again
 
 
@@ -594,3 +599,46 @@ def test_email_send_command_emails_each_open_check_in_once(db_url: str, tmp_path
     assert "0 check-in email(s) queued, 0 sent; 12 emailed before" in again
     written = list((outbox / "new").iterdir())
     assert len(written) == 12
+
+
+# ---- the corpus of reply shapes (tests/data/email/replies/) --------------------------------------
+
+
+def test_the_corpus_covers_each_client_shape() -> None:
+    names = [name for name, _ in reply_corpus.corpus()]
+    for shape in ("gmail", "outlook_desktop", "outlook_web", "outlook_mobile", "apple_mail"):
+        assert any(n.startswith(shape) for n in names), shape
+    assert any("thunderbird_bottom" in n for n in names)
+    assert any("mailing_list" in n for n in names)
+    assert all(spec["answers"] and spec["client"] for _, spec in reply_corpus.corpus())
+
+
+async def test_each_client_reply_stores_its_answers_and_says_what_was_read(
+    running: Running,
+) -> None:
+    """Each reply from a different grantee of the same round, each to their own first email."""
+    cases = reply_corpus.corpus()
+    report = await admin.round_status("bridges-2026")
+    grantees = [row for row in report.rows if row.checkin is not None][: len(cases)]
+    assert len(grantees) == len(cases)
+    for row, (name, spec) in zip(grantees, cases, strict=True):
+        assert row.checkin is not None
+        await running.inbound.open_checkin(row.checkin.id, occasion="round-opened")
+        first = await running.sink.next()
+        due = re.search(r"\(due ([^)]+)\)", text_of(first))
+        assert due is not None
+        values = {
+            "NAME": row.grantee.name,
+            "DUE": due.group(1),
+            "FROM": row.grantee.email,
+            "REPLY_TO": str(first["Reply-To"]),
+            "IN_REPLY_TO": str(first["Message-ID"]),
+            "MESSAGE_ID": f"<{name}@mail.example.org>",
+        }
+        raw = reply_corpus.filled(name, spec, values)
+        await running.send_raw(raw, str(first["Reply-To"]), row.grantee.email)
+        stored = await storage.answers_for_checkin(row.checkin.id)
+        assert {a.question_id: a.value for a in stored if not a.skipped} == spec["answers"], name
+        answer = " ".join(text_of(await running.sink.next()).split())
+        for words in spec["says"]:
+            assert " ".join(words.split()) in answer, (name, words, answer)

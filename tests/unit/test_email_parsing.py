@@ -6,27 +6,23 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from mailparser_reply.parser import EmailMessage as ReplyText
 
+from bot.channels.email_lines import Ours, Written, written_lines
 from bot.channels.email_parsing import (
-    LANGUAGES,
     ReadReply,
-    _reply_patterns,
     automated,
     bounce,
     external_id,
     html_to_text,
-    numbered_answers,
     parse_message,
+    quote_headers,
     read_reply,
     referenced_ids,
     sender_address,
-    strip_quoted,
     token_from_address,
 )
 from bot.channels.email_steps import advance_all, open_questions, replies_for
+from bot.channels.email_understand import LineNotRead, LineReply, ReadInOrder, numbered
 from conversations import engine
 from conversations.framework import load_builtin
 from conversations.state import (
@@ -64,16 +60,23 @@ CLIENTS = {
 }
 
 
+def _numbered(read: ReadReply) -> list[tuple[int, str]]:
+    replies = replies_for(FRAMEWORK, _started(), read)
+    return [(FRAMEWORK.number_of(r.question_id or ""), r.text) for r in replies]
+
+
 @pytest.mark.parametrize("name", sorted(CLIENTS))
 def test_numbered_and_inline_answers_from_each_client(name: str) -> None:
     read = read_reply(parse_message(fixture(name)))
-    assert list(read.numbered) == CLIENTS[name]
+    assert _numbered(read) == CLIENTS[name]
     assert read.attachments == ()
 
 
 def test_phone_reply_in_welsh_is_one_bare_answer_without_signature_or_quote() -> None:
     read = read_reply(parse_message(fixture("phone_cy.eml")))
-    assert read.numbered == ()
+    assert replies_for(FRAMEWORK, _started(), read) == [
+        LineReply("12 sessions", line=1, written="12 sessions")
+    ]
     assert read.text.splitlines()[0] == "12 sessions"
     assert "ysgrifennodd" not in read.text and "How many" not in read.text
     assert "Sent from my iPhone" not in read.text
@@ -94,44 +97,88 @@ def test_phone_reply_in_welsh_is_one_bare_answer_without_signature_or_quote() ->
 )
 def test_quote_headers_in_each_language_cut_the_quoted_text(header: str, language: str) -> None:
     text = f"12 sessions\n\n{header}\n> 1. How many sessions did you run?\n> Reply with a number."
-    assert strip_quoted(text).strip() == "12 sessions", language
+    lines = written_lines(text, Ours(()), quote_headers())
+    assert [line.text for line in lines] == ["12 sessions"], language
 
 
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("3: 12", [(3, "12")]),
-        ("3) 12", [(3, "12")]),
-        ("Q3 - 12", [(3, "12")]),
-        ("q3-12", [(3, "12")]),
-        ("Question 3: 12", [(3, "12")]),
-        ("3. 12", [(3, "12")]),
-        ("#4: 40", [(4, "40")]),
-        ("3.5", []),  # a decimal answer, not question 3
-        ("12", []),
-        ("3 of 10", []),  # a proportion
-        ("2017: the year we began", []),  # no framework is that long
+        ("3: 12", (3, "12")),
+        ("3) 12", (3, "12")),
+        ("Q3 - 12", (3, "12")),
+        ("q3-12", (3, "12")),
+        ("Question 3: 12", (3, "12")),
+        ("3. 12", (3, "12")),
+        ("#4: 40", (4, "40")),
+        ('"3: 12"', (3, "12")),  # copied with the quotation marks of our example
+        ("3 sessions run: 12", (3, "12")),  # words of a question before the answer
+        ("1. Sessions run: 12", (1, "12")),
+        ("Q4 people who came 40", (4, "40")),
+        ("Q2 total attendance three hundred and forty", (2, "three hundred and forty")),
+        ("4 first-time participants 40", (4, "40")),
+        ("2 - Total attendance - 300", (2, "300")),
+        ("5. How many volunteers were active this period? 8", (5, "8")),
+        ("3.5", None),  # a decimal answer, not question 3
+        ("12", None),
+        ("12 sessions", None),  # a bare answer with its unit
+        ("3 of 10", None),  # a proportion
+        ("2 things went well", None),
+        ("2017: the year we began", None),  # a year, not a question
     ],
 )
-def test_numbered_answer_forms(line: str, expected: list[tuple[int, str]]) -> None:
-    assert numbered_answers(line) == expected
+def test_numbered_answer_forms(line: str, expected: tuple[int, str] | None) -> None:
+    assert numbered(line, FRAMEWORK) == expected
 
 
-def test_lines_after_a_numbered_answer_continue_it() -> None:
-    text = "Hi,\n1: 12\n11: We cooked together.\nThe new arrivals led it.\n12) 8 of 10"
-    assert numbered_answers(text) == [
+def _lines(*texts: str) -> ReadReply:
+    return ReadReply(tuple(Written(i, t) for i, t in enumerate(texts, start=1)), ())
+
+
+def test_lines_after_an_answer_in_words_continue_it() -> None:
+    read = _lines("1: 12", "24: We cooked together.", "The new arrivals led it.", "12) 8 of 10")
+    assert _numbered(read) == [
         (1, "12"),
-        (11, "We cooked together.\nThe new arrivals led it."),
+        (24, "We cooked together.\nThe new arrivals led it."),
         (12, "8 of 10"),
     ]
 
 
-def test_signature_words_inside_an_answer_line_are_kept() -> None:
-    assert strip_quoted("1: 12\n- a list item\n2: 30").splitlines() == [
-        "1: 12",
-        "- a list item",
-        "2: 30",
+def test_a_line_that_cannot_be_placed_is_named_with_what_was_expected() -> None:
+    from bot.channels.email_steps import understood
+
+    found = understood(FRAMEWORK, _started(), _lines("1: 12", "about 300 people came", "Amina"))
+    assert [FRAMEWORK.number_of(r.question_id or "") for r in found.replies] == [1]
+    assert found.notes == (LineNotRead(2, "about 300 people came", "1: 12"),)
+
+
+def test_unnumbered_lines_are_read_in_order_when_they_match_what_was_asked() -> None:
+    from bot.channels.email_steps import understood
+
+    state = _started()
+    read = _lines("12", "three hundred and forty", "90")
+    found = understood(FRAMEWORK, state, read, per_message=3)
+    assert [(r.question_id, r.text) for r in found.replies] == [
+        ("O1", "12"),
+        ("O2", "three hundred and forty"),
+        ("O3", "90"),
     ]
+    assert found.notes == (ReadInOrder((1, 2, 3)),)
+    # the whole section was asked (10 questions): three lines are not read as its first three
+    found = understood(FRAMEWORK, state, read, per_message=0)
+    assert [r.text for r in found.replies] == ["12"]
+    assert [n.line for n in found.notes if isinstance(n, LineNotRead)] == [2, 3]
+
+
+def test_thanks_above_the_answers_is_a_greeting_and_below_them_a_signature() -> None:
+    text = "Thanks!\n\n1: 12\n2: 30\n\nThanks,\nAmina\n07700 900123"
+    lines = written_lines(text, Ours(()), quote_headers())
+    assert [line.text for line in lines] == ["1: 12", "2: 30"]
+
+
+def test_signature_words_inside_an_answer_line_are_kept() -> None:
+    lines = written_lines("1: 12\n- a list item\n2: 30", Ours(()), quote_headers())
+    assert [line.text for line in lines] == ["1: 12", "- a list item", "2: 30"]
 
 
 def test_html_quotes_are_marked_and_scripts_dropped() -> None:
@@ -207,7 +254,7 @@ def test_attachments_are_listed_and_not_read() -> None:
     message.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="a.pdf")
     read = read_reply(message)
     assert read.attachments == ("a.pdf",)
-    assert read.numbered == ((1, "12"),)
+    assert _numbered(read) == [(1, "12")]
 
 
 # ---- from what was read to engine replies, and what one email asks ------------------------------
@@ -228,17 +275,17 @@ def test_an_email_asks_the_rest_of_the_section_or_n_questions() -> None:
 
 
 def test_numbered_answers_become_targeted_replies_and_skips_commands() -> None:
-    read = ReadReply(((2, "300"), (6, "skip"), (42, "5")), "", ())
+    read = _lines("2: 300", "6: skip", "42: 5")
     assert replies_for(FRAMEWORK, _started(), read) == [
-        Reply("300", question_id="O2"),
+        LineReply("300", question_id="O2", line=1, written="2: 300"),
         Reply("skip 6"),
         Reply("5", question_id="42"),  # the engine says there is no question 42
     ]
 
 
 def test_a_bare_answer_is_its_first_line_unless_the_question_wants_words() -> None:
-    read = ReadReply((), "12\nAmina\nUnity Through Food", ())
-    assert replies_for(FRAMEWORK, _started(), read) == [Reply("12")]
+    read = _lines("12", "Amina", "Unity Through Food")
+    assert [r.text for r in replies_for(FRAMEWORK, _started(), read)] == ["12"]
     text_question = next(q for q in FRAMEWORK.questions if q.kind == "text")
     asking_text = _started().with_(current=text_question.id)
     assert replies_for(FRAMEWORK, asking_text, read) == [Reply("12\nAmina\nUnity Through Food")]
@@ -255,35 +302,26 @@ def test_several_answers_are_one_step_with_one_list_of_what_is_next() -> None:
     assert step.state.answers == {"O1": 12}
 
 
-_REPLY_LINES = st.sampled_from(
-    [
-        "3: 12",
-        "Yes, about 40 people came.",
-        "",
-        "> 3. How many sessions did you run?",
-        "On Mon, 5 Oct 2026 at 10:00, Check-ins <checkins@example.org> wrote:",
-        "Le lun. 5 oct. 2026 à 10:00, Check-ins a écrit :",
-        "Am Mo., 5. Okt. 2026 um 10:00 Uhr schrieb Check-ins:",
-        "From: Check-ins <checkins@example.org>",
-        "Sent: Monday, 5 October 2026 10:00",
-        "-----Original Message-----",
-        "________________________________",
-        "Best regards,",
-        "Sent from my iPhone",
-        "- first item",
-        "Amina",
-        "This email and any attachments are confidential.",
-    ]
-)
+# ---- Authentication-Results (email_auth.py) -----------------------------------------------------
 
 
-@given(st.lists(_REPLY_LINES, max_size=12), st.sampled_from(["\n", "\r\n"]))
-def test_quotes_are_stripped_as_mail_parser_reply_strips_them(lines: list[str], end: str) -> None:
-    # the patterns are built once and reused: the same reading as a parser that builds its own
-    text = end.join(lines)
-    fresh = ReplyText(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
-    reused = ReplyText(
-        text=text, languages=list(LANGUAGES), keep_hyphen_lists=True, **_reply_patterns()
-    ).read()
-    assert [r.body for r in reused.replies] == [r.body for r in fresh.replies]
-    assert [r.headers for r in reused.replies] == [r.headers for r in fresh.replies]
+def test_only_our_servers_topmost_authentication_results_is_read() -> None:
+    from bot.channels.email_auth import sender_check
+
+    message = _message(
+        {
+            "Authentication-Results": "MX.Bridges.example.org 1; dkim=pass (good signature)"
+            " header.d=x.org; spf=pass; dmarc=fail (p=reject) header.from=x.org",
+        }
+    )
+    message["Authentication-Results"] = "mx.bridges.example.org; dmarc=pass header.from=x.org"
+    message["Authentication-Results"] = "mx.forger.example; dmarc=pass"
+    check = sender_check(message, "mx.bridges.example.org")
+    assert check is not None and check.failed and check.dmarc == "fail"  # the topmost of ours
+    assert sender_check(message, None) is None  # not configured: not read at all
+    assert sender_check(message, "mx.other.example") is None
+    forged = _message({"Authentication-Results": "mx.forger.example; dmarc=pass"})
+    assert sender_check(forged, "mx.bridges.example.org") is None
+    unchecked = _message({"Authentication-Results": "mx.bridges.example.org; spf=pass"})
+    found = sender_check(unchecked, "mx.bridges.example.org")
+    assert found is not None and not found.failed and found.dmarc == ""
