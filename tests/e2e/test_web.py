@@ -38,7 +38,7 @@ async def world(db_url: str, tmp_path: Path) -> AsyncIterator[WebWorld]:
 
 @pytest.fixture
 async def client(world: WebWorld) -> AsyncIterator[Client]:
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         yield Client(session, world.base_url)
 
 

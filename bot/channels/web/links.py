@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -17,6 +18,9 @@ TOKEN_BYTES = 32  # 256 bits from the system's CSPRNG
 # a link's token, as it appears in a path: what token_urlsafe makes, and nothing longer
 TOKEN_PATTERN = r"[A-Za-z0-9_-]{43}"
 _CACHED_LINKS = 20_000  # check-ins whose link this process has minted and can put in messages
+# how long messages keep carrying the same link before a fresh one is minted: a link revoked
+# from the command line (another process) stops appearing in new messages after this long
+REUSE_SECONDS = 600.0
 
 
 def token_hash(token: str) -> str:
@@ -47,7 +51,8 @@ class Links:
         self.clock = clock
         # check-in id -> token of a link minted here: every message of a check-in carries the
         # same link without a write per message. Tokens live in memory only, never in logs.
-        self._minted: OrderedDict[int, str] = OrderedDict()
+        self._minted: OrderedDict[int, tuple[str, float]] = OrderedDict()
+        self._monotonic = time.monotonic
 
     def url(self, token: str, page: str = "") -> str:
         return f"{self.base_url}/checkin/{token}{page}"
@@ -70,17 +75,16 @@ class Links:
         """The link that messages about this check-in carry; None once its round has closed."""
         if not context.round.is_open:
             return None
-        token = self._minted.get(context.checkin.id)
-        if token is None:
-            token = await self.mint(context)
-        else:
-            self._minted.move_to_end(context.checkin.id)
-        return self.url(token)
+        known = self._minted.get(context.checkin.id)
+        if known is None or self._monotonic() - known[1] > REUSE_SECONDS:
+            return self.url(await self.mint(context))
+        self._minted.move_to_end(context.checkin.id)
+        return self.url(known[0])
 
     def known_url(self, checkin_id: int) -> str | None:
         """The link this process already put in a message about the check-in, if any."""
-        token = self._minted.get(checkin_id)
-        return self.url(token) if token is not None else None
+        known = self._minted.get(checkin_id)
+        return self.url(known[0]) if known is not None else None
 
     def forget(self, checkin_ids: list[int]) -> None:
         """After a revocation: the next message mints a fresh link."""
@@ -88,7 +92,7 @@ class Links:
             self._minted.pop(checkin_id, None)
 
     def _remember(self, checkin_id: int, token: str) -> None:
-        self._minted[checkin_id] = token
+        self._minted[checkin_id] = (token, self._monotonic())
         self._minted.move_to_end(checkin_id)
         while len(self._minted) > _CACHED_LINKS:
             self._minted.popitem(last=False)
