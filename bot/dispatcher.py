@@ -193,7 +193,10 @@ class Dispatcher:
             actor=actor,
             now=self.clock(),
             inbound=inbound,
-            outbound=[OutboundWrite(idempotency_key, channel_name, recipient, payload)],
+            # a channel whose replies are its own pages (the web) queues nothing to send
+            outbound=[OutboundWrite(idempotency_key, channel_name, recipient, payload)]
+            if getattr(channel, "queues_messages", True)
+            else [],
             claim_for=self.outbox.lease,  # sent right below, without a separate claim
             also=also,
         )

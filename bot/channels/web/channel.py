@@ -13,10 +13,11 @@ from storage.records import CheckInContext
 
 class WebChannel:
     """Steps taken on the web are stored like every channel's; the page after the step shows
-    where the check-in stands, so a step's message is only a record of what was said."""
+    where the check-in stands, so nothing is queued to send."""
 
     name = "web"
     min_interval = 0.0
+    queues_messages = False  # the dispatcher stores the step and its audit rows, no message
 
     def recipient(self, context: CheckInContext) -> str:
         return context.grantee.email
