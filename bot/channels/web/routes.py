@@ -31,7 +31,7 @@ from conversations.state import (
     Status,
     Transition,
 )
-from storage.records import InboundKey, StepOutcome
+from storage.records import StepOutcome
 
 log = logging.getLogger(__name__)
 CHANNEL = "web"
@@ -95,7 +95,7 @@ class CheckinPages:
             context,
             CHANNEL,
             step,
-            inbound=InboundKey(CHANNEL, key),
+            inbound=None,  # a form names the version it was made from: a replay is a conflict
             idempotency_key=f"{CHANNEL}:reply:{key}",
             actor=f"{CHANNEL}:{context.grantee.email}",
         )
