@@ -27,6 +27,16 @@ REQUESTS_PER_CLIENT = 10  # per hour, from one network address
 MAX_ADDRESS_CHARS = 320
 
 
+def client_address(request: web.Request) -> str:
+    """Who is asking: the connecting address, or behind a proxy on this machine (loopback) the
+    address that proxy appended to X-Forwarded-For."""
+    remote = request.remote or "-"
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and remote in ("127.0.0.1", "::1"):
+        return forwarded.rsplit(",", 1)[-1].strip() or remote
+    return remote
+
+
 class LinkRequests:
     """GET and POST /link: a form for an email address, and the link sent to it by email."""
 
@@ -57,7 +67,7 @@ class LinkRequests:
         return response
 
     async def request(self, request: web.Request) -> web.Response:
-        client = request.remote or "-"
+        client = client_address(request)
         if not self.per_client.allow(client):
             raise self.views.too_many(self.per_client.retry_after(client))
         form = await request.post()
