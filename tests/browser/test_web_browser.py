@@ -62,6 +62,12 @@ class Grantee:
             Keys.CONTROL
         ).send_keys(Keys.DELETE).send_keys(text).perform()
 
+    def enter(self, element_id: str, text: str, button: str = "Save and continue") -> None:
+        """Tab to a field, type over what it holds, then Tab to a button and press Enter."""
+        self.tab_to_id(element_id)
+        self.replace_text(text)
+        self.tab_to_text(button).send_keys(Keys.ENTER)
+
     def accessible(self, page_type: str) -> None:
         """axe-core on this page, once per page type: no serious or critical violations."""
         if page_type in self.checked:
@@ -126,13 +132,9 @@ def test_a_keyboard_user_completes_a_check_in(
     grantee.shot("first-question")
 
     # an error, then its correction
-    grantee.tab_to_id("answer")
-    grantee.replace_text("12")
-    grantee.tab_to_text("Save and continue").send_keys(Keys.ENTER)
+    grantee.enter("answer", "12")
     assert browser.current_url.endswith("/question/O2")
-    grantee.tab_to_id("answer")
-    grantee.replace_text("lots")
-    grantee.tab_to_text("Save and continue").send_keys(Keys.ENTER)
+    grantee.enter("answer", "lots")
     summary = browser.find_element(By.CLASS_NAME, "error-summary")
     assert "There is a problem" in summary.text
     message = browser.find_element(By.ID, "error").text
@@ -144,16 +146,12 @@ def test_a_keyboard_user_completes_a_check_in(
         lambda e: (e.get_attribute("href") or "").endswith("#answer"), "the error link"
     )
     assert link_to_field.text == summary.find_element(By.TAG_NAME, "a").text
-    grantee.tab_to_id("answer")
-    grantee.replace_text("140")
-    grantee.tab_to_text("Save and continue").send_keys(Keys.ENTER)
+    grantee.enter("answer", "140")
     assert browser.current_url.endswith("/question/O3")
     grantee.shot("corrected")
 
     # save and come back later, then resume from the link
-    grantee.tab_to_id("answer")
-    grantee.replace_text("60")
-    grantee.tab_to_text("Save and come back later").send_keys(Keys.ENTER)
+    grantee.enter("answer", "60", "Save and come back later")
     assert grantee.heading == "Your answers have been saved"
     grantee.shot("saved")
     grantee.accessible("saved")
@@ -163,9 +161,7 @@ def test_a_keyboard_user_completes_a_check_in(
     grantee.shot("resumed")
 
     # midway, two answers by email; the web carries on after them
-    grantee.tab_to_id("answer")
-    grantee.replace_text("20")
-    grantee.tab_to_text("Save and continue").send_keys(Keys.ENTER)
+    grantee.enter("answer", "20")
     assert browser.current_url.endswith("/question/O5")
 
     async def by_email(world: WebWorld) -> None:
@@ -197,9 +193,7 @@ def test_a_keyboard_user_completes_a_check_in(
     grantee.tab_to(lambda e: e.text.startswith("Change") and "sessions run" in e.text, "Change")
     grantee.keys(Keys.ENTER)
     assert browser.current_url.endswith("/question/O1?change=1")
-    grantee.tab_to_id("answer")
-    grantee.replace_text("13")
-    grantee.tab_to_text("Save and continue").send_keys(Keys.ENTER)
+    grantee.enter("answer", "13")
     assert "Your change was saved." in browser.page_source
     assert "13 sessions" in browser.find_element(By.CLASS_NAME, "summary-list").text
     grantee.shot("edited")
@@ -242,9 +236,7 @@ def test_every_other_page_type_passes_axe_and_fits_a_phone(
         )
         assert fits, f"{name} scrolls sideways on a phone"
     browser.get(base + "/link")
-    grantee.tab_to_id("email")
-    grantee.replace_text("not an address")
-    grantee.tab_to_text("Email me a link").send_keys(Keys.ENTER)
+    grantee.enter("email", "not an address", "Email me a link")
     assert "correct format" in browser.find_element(By.ID, "email-error").text
     grantee.accessible("link-request-error")
     grantee.tab_to_id("email")
@@ -260,13 +252,9 @@ def test_every_other_page_type_passes_axe_and_fits_a_phone(
     stale_url = browser.current_url
     browser.switch_to.new_window("tab")
     browser.get(stale_url)
-    grantee.tab_to_id("answer")
-    grantee.replace_text("4")
-    grantee.tab_to_text("Save and continue").send_keys(Keys.ENTER)
+    grantee.enter("answer", "4")
     browser.switch_to.window(browser.window_handles[0])
-    grantee.tab_to_id("answer")
-    grantee.replace_text("5")
-    grantee.tab_to_text("Save and continue").send_keys(Keys.ENTER)
+    grantee.enter("answer", "5")
     assert grantee.heading == "This check-in changed elsewhere"
     grantee.shot("conflict")
     grantee.accessible("conflict")

@@ -80,10 +80,9 @@ class Views:
     def question(
         self, opened: OpenLink, page: pages.QuestionPage, status: int = 200
     ) -> web.Response:
-        fw = page.q  # the page knows its question; the state gives the back link
         view = self.dispatcher.view(opened.context)
         state = pages.state_of(view.framework, opened.context.checkin.state)
-        before = pages.previous_question(view.framework, state, fw)
+        before = pages.previous_question(view.framework, state, page.q)
         if page.changing:
             back = "/done" if state.status is Status.COMPLETED else "/check"
         else:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 import storage
@@ -25,20 +23,7 @@ from tests.support.web_harness import (
     PERIOD,
     WebWorld,
     link_in,
-    web_world,
 )
-
-
-@pytest.fixture
-async def world(db_url: str, tmp_path: Path) -> AsyncIterator[WebWorld]:
-    async with web_world(db_url, tmp_path) as opened:
-        yield opened
-
-
-@pytest.fixture
-async def client(world: WebWorld) -> AsyncIterator[Client]:
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        yield Client(session, world.base_url)
 
 
 async def snapshot(world: WebWorld, email: str = EMAIL) -> tuple[int, dict[str, object]]:
@@ -239,7 +224,7 @@ async def test_link_requests_are_checked_and_limited(world: WebWorld, client: Cl
 
 
 async def test_edits_after_submitting_are_recorded(world: WebWorld, client: Client) -> None:
-    from tests.e2e.test_web import answer_until_check
+    from tests.e2e.web.test_web import answer_until_check
 
     link = await world.link()
     page = await on_first_question(client, link)

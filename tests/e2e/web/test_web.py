@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import aiohttp
-import pytest
-
 import storage
 from bot.frameworks import framework_for
 from conversations.framework import ChoiceQuestion, Question
 from tests.support.web_client import Client, Page
-from tests.support.web_harness import WebWorld, link_in, web_world
+from tests.support.web_harness import WebWorld, link_in
 
 ANSWERS = {
     "count": {"answer": "10"},
@@ -28,18 +22,6 @@ def fields_for(q: Question) -> dict[str, str]:
     if isinstance(q, ChoiceQuestion):
         return {"answer": q.options[0].value}
     return ANSWERS[q.kind]
-
-
-@pytest.fixture
-async def world(db_url: str, tmp_path: Path) -> AsyncIterator[WebWorld]:
-    async with web_world(db_url, tmp_path) as opened:
-        yield opened
-
-
-@pytest.fixture
-async def client(world: WebWorld) -> AsyncIterator[Client]:
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        yield Client(session, world.base_url)
 
 
 async def answer_until_check(client: Client, page: Page, world: WebWorld) -> Page:
