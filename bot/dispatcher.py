@@ -175,9 +175,7 @@ class Dispatcher:
             contact_hint=self.contact_hint,
         )
         transition = step(framework, state, options)
-        view = self.view(context)
-        if self.form_links is not None and channel_name in LINKED_CHANNELS:
-            view = replace(view, form_link=await self.form_links.url_for(context))
+        view = await self.linked_view(context, channel_name)
         recipient = channel.recipient(context)
         payload = channel.render(transition.prompts, view)
         result = await storage.save_step(
@@ -297,6 +295,13 @@ class Dispatcher:
         deliveries = tuple(Delivery(i, recipient, payload) for i in ids)
         await self.outbox.send_now(ids)
         return StepReport(StepOutcome.CONFLICT, prompts, deliveries)
+
+    async def linked_view(self, context: CheckInContext, channel_name: str) -> ConversationView:
+        """The view for a message on this channel: with the web link, minted if need be."""
+        view = self.view(context)
+        if self.form_links is not None and channel_name in LINKED_CHANNELS:
+            view = replace(view, form_link=await self.form_links.url_for(context))
+        return view
 
     def view(self, context: CheckInContext) -> ConversationView:
         due = None

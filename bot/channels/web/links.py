@@ -84,7 +84,9 @@ class Links:
     def known_url(self, checkin_id: int) -> str | None:
         """The link this process already put in a message about the check-in, if any."""
         known = self._minted.get(checkin_id)
-        return self.url(known[0]) if known is not None else None
+        if known is None or self._monotonic() - known[1] > REUSE_SECONDS:
+            return None
+        return self.url(known[0])
 
     def forget(self, checkin_ids: list[int]) -> None:
         """After a revocation: the next message mints a fresh link."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import storage
+from bot.clock import utc_now
 from bot.frameworks import framework_for
+from bot.reminders import Reminders
 from conversations.framework import ChoiceQuestion, Question
 from tests.support.web_client import Client, Page
 from tests.support.web_harness import WebWorld, link_in
@@ -111,3 +113,13 @@ async def test_email_then_web_is_one_conversation(world: WebWorld, client: Clien
     assert nxt.path.endswith("/question/O5")
     stored = {a.question_id: a.value for a in await storage.answers_for_checkin(context.checkin.id)}
     assert stored == {"O1": 14, "O2": 200, "O3": 90, "O4": 30}
+
+
+async def test_a_reminder_email_carries_the_link_too(world: WebWorld, client: Client) -> None:
+    context = await world.context()
+    await Reminders(world.service.dispatcher).remind(context.checkin.id, "email", 1, now=utc_now())
+    (mail,) = world.mails()
+    link = link_in(world.mail_text(mail))
+    assert link is not None and "Prefer a form?" in world.mail_text(mail)
+    page = await client.get(link)
+    assert page.status == 200 and page.heading == "Your check-in for 2026 Q4"
