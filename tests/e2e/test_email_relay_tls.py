@@ -196,6 +196,8 @@ def operator_settings(
     folder.mkdir(exist_ok=True)
     scheme = "smtps" if relay.mode == "implicit" else "smtp"
     lines = [
+        "[web]",
+        "port = 0",
         "[database]",
         f'url = "{db_url}"',
         "[email]",
@@ -204,8 +206,6 @@ def operator_settings(
         "inbound_port = 0",
         f'relay = "{scheme}://127.0.0.1:{relay.port}"',
         f'smtp_username = "{USERNAME}"',
-        "[web]",
-        "port = 0",
     ]
     if ca is not None:
         ca.cert_pem.write_to_path(str(folder / "relay-ca.pem"))
