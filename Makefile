@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test faults lint check bench bench-slack bench-email clean
+.PHONY: install demo test faults lint check bench bench-slack bench-email bench-web clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench-slack: install
 # the email benchmark alone; prints its Markdown section (make bench writes docs/benchmarks.md)
 bench-email: install
 	$(BIN)/python bench/bench_email.py
+
+# the web check-in benchmark alone; prints its Markdown section (make bench writes docs/benchmarks.md)
+bench-web: install
+	$(BIN)/python bench/bench_web.py
 
 clean:
 	rm -rf $(VENV) var/demo .pytest_cache .mypy_cache .ruff_cache

@@ -299,6 +299,7 @@ async def serve(db_url: str, sink_port: int) -> None:
                 "relay": f"smtp://127.0.0.1:{sink_port}",
                 "smtp_starttls": False,
             },
+            "web": {"port": 0},
         }
     )
     service = build_service(settings)

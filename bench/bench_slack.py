@@ -82,6 +82,7 @@ async def serve_app(db_url: str, api_url: str) -> None:
             "messages_per_second": 1_000_000.0,  # the stand-in has no rate limit to respect
         },
         email={"inbound_port": 0},  # the email inbound server starts too: any free port
+        web={"port": 0},  # and the web check-in
     )
     service = build_service(settings)
     await service.start()

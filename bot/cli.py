@@ -22,6 +22,7 @@ from bot.channels.base import InboundMessage
 from bot.channels.console import ConsoleChannel
 from bot.cli_schedule import grantee_app, round_close, schedule_app
 from bot.cli_status import status
+from bot.cli_web import web_app
 from bot.dispatcher import Dispatcher, utc_now
 from bot.grantee_import import GranteeImportError
 from bot.programme_file import ProgrammeFileError
@@ -53,6 +54,7 @@ round_app.command("close")(round_close)
 app.command("status")(status)
 email_app = typer.Typer(help="Check-ins by email.")
 app.add_typer(email_app, name="email")
+app.add_typer(web_app, name="web")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

@@ -178,8 +178,15 @@ async def run_demo(
     await _slack(directory, out)
     await _email(directory, out)
     await _schedule(directory, out)
-    async with database(url):  # last, so the demo ends on what comes back to people
+    async with database(url):  # so the demo ends on what comes back to people
         await _summaries(directory, out, programme, grantees[2].email)
+    await _web(directory, out)  # and on a link to open in a browser
+
+
+async def _web(directory: Path, out: Console) -> None:
+    from bot.demo_web import run_web_demo  # a round opened now, answered on the web pages
+
+    await run_web_demo(directory, out)
 
 
 async def _schedule(directory: Path, out: Console) -> None:

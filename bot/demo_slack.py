@@ -169,6 +169,7 @@ async def run_slack_demo(directory: Path, out: Console) -> None:
             "messages_per_second": 1000.0,  # the stand-in has no rate limit to respect
         },
         email={"inbound_port": 0},  # the email inbound server starts too: any free port
+        web={"port": 0},
     )
     service = build_service(settings, scheduler=False)  # the demo's round has a fixed date
     await service.start()

@@ -6,10 +6,10 @@ import asyncio
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache, partial
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import storage
@@ -53,6 +53,16 @@ class Interpretation:
     pause: bool  # also pause the conversation, as `later` would
 
 
+class FormLinks(Protocol):
+    """Private web links to check-ins, for messages to carry ("Prefer a form?")."""
+
+    async def url_for(self, context: CheckInContext) -> str | None: ...
+
+    def known_url(self, checkin_id: int) -> str | None: ...
+
+
+# the channels whose messages carry the web link: the web's own pages need none
+LINKED_CHANNELS = frozenset({"email", "slack"})
 Step = Callable[[Framework, SessionState, EngineOptions], Transition]
 Interpreter = Callable[[CheckInContext, InboundMessage, datetime], Awaitable[Interpretation | None]]
 
@@ -90,6 +100,7 @@ class Dispatcher:
             weakref.WeakValueDictionary()
         )
         self.interpreters: list[Interpreter] = []
+        self.form_links: FormLinks | None = None  # set when the web check-in is served
 
     async def start(self, checkin_id: int, channel: str, occasion: str) -> StepReport:
         """Send a check-in's opening message, or where it stands, once per occasion.
@@ -164,7 +175,7 @@ class Dispatcher:
             contact_hint=self.contact_hint,
         )
         transition = step(framework, state, options)
-        view = self.view(context)
+        view = await self.linked_view(context, channel_name)
         recipient = channel.recipient(context)
         payload = channel.render(transition.prompts, view)
         result = await storage.save_step(
@@ -180,7 +191,10 @@ class Dispatcher:
             actor=actor,
             now=self.clock(),
             inbound=inbound,
-            outbound=[OutboundWrite(idempotency_key, channel_name, recipient, payload)],
+            # a channel whose replies are its own pages (the web) queues nothing to send
+            outbound=[OutboundWrite(idempotency_key, channel_name, recipient, payload)]
+            if getattr(channel, "queues_messages", True)
+            else [],
             claim_for=self.outbox.lease,  # sent right below, without a separate claim
             also=also,
         )
@@ -282,6 +296,13 @@ class Dispatcher:
         await self.outbox.send_now(ids)
         return StepReport(StepOutcome.CONFLICT, prompts, deliveries)
 
+    async def linked_view(self, context: CheckInContext, channel_name: str) -> ConversationView:
+        """The view for a message on this channel: with the web link, minted if need be."""
+        view = self.view(context)
+        if self.form_links is not None and channel_name in LINKED_CHANNELS:
+            view = replace(view, form_link=await self.form_links.url_for(context))
+        return view
+
     def view(self, context: CheckInContext) -> ConversationView:
         due = None
         if context.round.due_at is not None:
@@ -293,6 +314,11 @@ class Dispatcher:
             period=context.round.period,
             due=due,
             contact_hint=self.contact_hint,
+            form_link=(
+                self.form_links.known_url(context.checkin.id)
+                if self.form_links is not None and context.round.is_open
+                else None
+            ),
         )
 
 

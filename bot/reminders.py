@@ -58,7 +58,7 @@ class Reminders:
         if state.status in (Status.IN_PROGRESS, Status.REVIEWING):
             prompts.extend(where)  # the question it stopped at, or the review to submit
         channel = self.dispatcher.channels[channel_name]
-        payload = channel.render(prompts, self.dispatcher.view(context))
+        payload = channel.render(prompts, await self.dispatcher.linked_view(context, channel_name))
         key = f"{channel_name}:reminder:{checkin_id}:{number}"
         write = OutboundWrite(key, channel_name, channel.recipient(context), payload)
         ids = await storage.enqueue_outbound([write], checkin_id=checkin_id, now=now)

@@ -26,6 +26,7 @@ class ConversationView:
     period: str
     due: str | None = None  # already in the grantee's timezone and words
     contact_hint: str = ""
+    form_link: str | None = None  # the grantee's private link to this check-in on the web
 
 
 def template_lookup(env: Environment) -> Callable[[str], Template]:

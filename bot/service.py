@@ -84,6 +84,7 @@ class Service:
         hosts = {
             "slack": ("slack http", self.settings.slack.http_host),
             "email-inbound": ("email smtp", self.settings.email.inbound_host),
+            "web": ("web http", self.settings.web.host),
         }
         found = []
         for component in self.components:
@@ -171,6 +172,7 @@ def build_service(settings: Settings, *, clock: Clock = utc_now, scheduler: bool
     service.add_component(service.dispatcher.outbox)  # retries and anything left from before
     _add_email(service)
     _add_slack(service)
+    _add_web(service)
     availability.register(service.dispatcher)  # "remind me Friday", "away until ...", "mute"
     if scheduler:
         _add_scheduler(service)
@@ -208,6 +210,13 @@ def _add_slack(service: Service) -> None:
     from bot.channels.slack_events import add_slack
 
     add_slack(service)
+
+
+def _add_web(service: Service) -> None:
+    """The web check-in: its pages, and a private link to them in every email and Slack DM."""
+    from bot.channels.web.server import add_web
+
+    add_web(service)
 
 
 def _add_email(service: Service) -> None:

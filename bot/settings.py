@@ -221,6 +221,28 @@ class ConversationSettings(_Section):
     )
 
 
+class WebSettings(_Section):
+    host: str = Field("127.0.0.1", description="Address the web check-in server binds.")
+    port: int = Field(8080, ge=0, le=65535, description="0 picks a free port (tests).")
+    public_url: str = Field(
+        "", description="The address grantees open (https://...); empty: http://HOST:PORT."
+    )
+
+    @validates("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("expected an http(s) URL such as 'https://checkins.example.org'")
+        return value.rstrip("/")
+
+    def base_url(self, port: int | None = None) -> str:
+        """The address links point at: public_url, else this server's own (its bound port)."""
+        return self.public_url or f"http://{self.host}:{port or self.port}"
+
+
 class LoggingSettings(_Section):
     level: str = Field("INFO", description="CRITICAL, ERROR, WARNING, INFO or DEBUG.")
 
@@ -256,6 +278,7 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     _path: Path | None = PrivateAttr(None)
@@ -589,6 +612,7 @@ __all__ = [
     "SettingsError",
     "SlackSettings",
     "SmtpRelay",
+    "WebSettings",
     "describe_settings",
     "load_settings",
 ]

@@ -45,6 +45,8 @@ class SummaryOnCompletion:
 
     async def __call__(self, context: CheckInContext, channel_name: str) -> None:
         channel = self.dispatcher.channels[channel_name]
+        if not getattr(channel, "queues_messages", True):
+            return  # the web shows the summary on the page after submitting
         summary = await grantee_summary(context, self.kept)
         if self.renderer is not None:  # its own templates: drawn here, off the loop
             payload, chart = await asyncio.to_thread(

@@ -122,6 +122,7 @@ class _Question(_Model):
     prompt: str = Field(min_length=3)
     short: str = Field(min_length=2, description="A few words naming the answer in reviews.")
     help: str = ""
+    why: str = Field(default="", description="Why it is asked, shown before a check-in starts.")
     required: bool = True
     ask_if: Condition | None = None
     official_wording: bool = False
@@ -260,6 +261,8 @@ class Framework(_Model):
     version: int = Field(ge=1)
     title: str = Field(min_length=3)
     description: str = ""
+    answers_used: str = Field(default="", description="How the answers are used, for grantees.")
+    funder_sees: str = Field(default="", description="What the funder sees of one grantee's.")
     sections: tuple[Section, ...] = Field(min_length=1)
     questions: tuple[Question, ...] = Field(min_length=1)
     rules: tuple[Rule, ...] = ()

@@ -326,3 +326,27 @@ class RoundEvent(Model):
     class Meta:
         table = "round_event"
         unique_together = (("round", "kind"),)
+
+
+class WebLink(Model):
+    """A private link to one check-in on the web: only the token's SHA-256 is kept."""
+
+    id = fields.IntField(primary_key=True)
+    checkin: fields.ForeignKeyRelation[CheckIn] = fields.ForeignKeyField(
+        "models.CheckIn", related_name="web_links", on_delete=fields.OnDelete.CASCADE
+    )
+    checkin_id: int
+    grantee: fields.ForeignKeyRelation[Grantee] = fields.ForeignKeyField(
+        "models.Grantee", related_name="web_links", on_delete=_KEEP
+    )
+    grantee_id: int
+    token_hash = fields.CharField(max_length=64, unique=True)
+    # the hidden field every form of this link carries (CSRF): random, not derived from the token
+    form_key = fields.CharField(max_length=64)
+    created_at = fields.DatetimeField()
+    expires_at = fields.DatetimeField(null=True)  # the round's close; none: until it is closed
+    revoked_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "web_link"
+        indexes = (("checkin_id",),)

@@ -304,6 +304,8 @@ def render(prompts: Sequence[Prompt], view: ConversationView, renderer: Renderer
     # Slack allows 50 blocks a message; a long review is split into fewer, larger sections
     # the notification text is mrkdwn too: a grantee's "<!channel>" must not notify anyone
     text = escape("\n\n".join(texts))
+    if view.form_link and blocks:
+        blocks = [*blocks[:49], context(f"Prefer a form? <{view.form_link}|Answer on the web>")]
     payload: dict[str, Any] = {"text": text, "blocks": blocks[:50], "ask": asks}
     if updates:
         payload["updates"] = updates

@@ -196,6 +196,8 @@ def operator_settings(
     folder.mkdir(exist_ok=True)
     scheme = "smtps" if relay.mode == "implicit" else "smtp"
     lines = [
+        "[web]",
+        "port = 0",
         "[database]",
         f'url = "{db_url}"',
         "[email]",

@@ -333,6 +333,10 @@ http_host = "127.0.0.1"
 http_port = 0
 messages_per_second = 1000.0
 
+[web]
+host = "127.0.0.1"
+port = 0
+
 [schedule]
 tick_seconds = 1
 claim_seconds = {claim_seconds}

@@ -29,12 +29,13 @@ TABLES = {
     "checkin_schedule",
     "grantee_preference",
     "round_event",
+    "web_link",
     "tortoise_migrations",
 }
 
 # Every idempotency guarantee in the design rests on one of these.
 # every migration in storage/migrations, in the order they apply
-MIGRATIONS = ["0001_initial", "0002_email_threads", "0003_scheduling"]
+MIGRATIONS = ["0001_initial", "0002_email_threads", "0003_scheduling", "0005_web_links"]
 UNIQUE = {
     ("funder", ("slug",)),
     ("programme", ("slug",)),
@@ -51,6 +52,7 @@ UNIQUE = {
     ("checkin_schedule", ("checkin_id",)),  # one schedule per check-in
     ("grantee_preference", ("grantee_id",)),
     ("round_event", ("round_id", "kind")),  # contacts told once per round
+    ("web_link", ("token_hash",)),  # a token's hash names one link
 }
 
 

@@ -28,6 +28,7 @@ def email_settings(db_url: str, relay_port: int, **email: object) -> Settings:
                 "smtp_starttls": False,
                 **email,
             },
+            "web": {"port": 0},
         }
     )
 

@@ -70,7 +70,9 @@ def slack_settings(db_url: str, api_url: str, **slack: Any) -> Settings:
         **slack,
     }
     # the whole service starts, email inbound server included: any free port, never 2525
-    return Settings(database={"url": db_url}, slack=values, email={"inbound_port": 0})
+    return Settings(
+        database={"url": db_url}, slack=values, email={"inbound_port": 0}, web={"port": 0}
+    )
 
 
 @dataclass

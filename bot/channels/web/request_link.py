@@ -1,0 +1,133 @@
+"""Asking for a new link by email address: the same answer whether the address is known or not."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+
+from aiohttp import web
+from email_validator import EmailNotValidError, validate_email
+
+import storage
+from bot.channels.web.links import Links
+from bot.channels.web.ratelimit import RateLimit
+from bot.channels.web.security import (
+    COOKIE_NAME,
+    double_submit_ok,
+    new_cookie_value,
+)
+from bot.channels.web.views import Views
+from bot.dispatcher import Dispatcher
+from storage.records import CheckInContext, OutboundWrite
+
+log = logging.getLogger(__name__)
+REQUESTS_PER_ADDRESS = 3  # per hour: enough to retry, too few to flood someone's inbox
+REQUESTS_PER_CLIENT = 10  # per hour, from one network address
+MAX_ADDRESS_CHARS = 320
+
+
+def client_address(request: web.Request) -> str:
+    """Who is asking: the connecting address, or behind a proxy on this machine (loopback) the
+    address that proxy appended to X-Forwarded-For."""
+    remote = request.remote or "-"
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    if forwarded and remote in ("127.0.0.1", "::1"):
+        return forwarded.rsplit(",", 1)[-1].strip() or remote
+    return remote
+
+
+class LinkRequests:
+    """GET and POST /link: a form for an email address, and the link sent to it by email."""
+
+    def __init__(self, dispatcher: Dispatcher, links: Links, views: Views, *, https: bool) -> None:
+        self.dispatcher = dispatcher
+        self.links = links
+        self.views = views
+        self.https = https
+        self.per_address = RateLimit(REQUESTS_PER_ADDRESS, 3600.0)
+        self.per_client = RateLimit(REQUESTS_PER_CLIENT, 3600.0)
+        self._sending: set[asyncio.Task[None]] = set()
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/link", self.blank)
+        app.router.add_post("/link", self.request)
+
+    async def blank(self, request: web.Request) -> web.Response:
+        return self.form(request)
+
+    def form(self, request: web.Request, *, error: str = "", email: str = "") -> web.Response:
+        value = new_cookie_value()
+        response = self.views.html(
+            "link", 400 if error else 200, form_key=value, error=error, email=email
+        )
+        response.set_cookie(
+            COOKIE_NAME, value, httponly=True, samesite="Strict", secure=self.https, path="/link"
+        )
+        return response
+
+    async def request(self, request: web.Request) -> web.Response:
+        client = client_address(request)
+        if not self.per_client.allow(client):
+            raise self.views.too_many(self.per_client.retry_after(client))
+        form = await request.post()
+        given = form.get("form_key")
+        if not double_submit_ok(request, given if isinstance(given, str) else None):
+            raise self.views.problem(
+                400,
+                "This form could not be accepted",
+                "The form had expired or did not come from this site. Nothing was sent.",
+                link=("/link", "Try again"),
+            )
+        raw = form.get("email")
+        address = raw.strip() if isinstance(raw, str) else ""
+        if not address or len(address) > MAX_ADDRESS_CHARS:
+            return self.form(request, error="Enter your email address", email=address[:100])
+        try:
+            address = validate_email(address, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            return self.form(
+                request,
+                error="Enter an email address in the correct format, like name@example.org",
+                email=address,
+            )
+        if self.per_address.allow(address):
+            # sent after the answer, so that its timing does not tell a known address either
+            task = asyncio.create_task(self._send_links(address))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+        return self.views.html("link_sent", email=address)
+
+    async def _send_links(self, address: str) -> None:
+        try:
+            for context in await storage.open_checkins_for_email(address):
+                await self._send_link(context)
+        except Exception:
+            log.exception("sending a requested link failed")
+
+    async def _send_link(self, context: CheckInContext) -> None:
+        token = await self.links.mint(context)
+        view = self.dispatcher.view(context)
+        values = {"view": view, "url": self.links.url(token), "name": context.grantee.name}
+        payload = {
+            "subject": f"Your link to the {view.programme_name} check-in for {view.period}",
+            "text": self.views.template("web/link_email.txt.j2").render(**values),
+            "html": self.views.template("web/link_email.html.j2").render(**values),
+        }
+        ids = await storage.enqueue_outbound(
+            [
+                OutboundWrite(
+                    f"email:web-link:{context.checkin.id}:{secrets.token_hex(8)}",
+                    "email",
+                    context.grantee.email,
+                    payload,
+                )
+            ],
+            checkin_id=context.checkin.id,
+            now=self.dispatcher.clock(),
+        )
+        await self.dispatcher.outbox.send_now(ids)
+
+    async def settle(self) -> None:
+        while self._sending:
+            await asyncio.wait(set(self._sending))
