@@ -326,3 +326,43 @@ class RoundEvent(Model):
     class Meta:
         table = "round_event"
         unique_together = (("round", "kind"),)
+
+
+class ParticipantResponse(Model):
+    """One participant's feedback form: no name, only when and how it came in, and its answers."""
+
+    id = fields.IntField(primary_key=True)
+    # a grantee's participants' forms are theirs: deleting the grantee's data takes these too
+    grantee: fields.ForeignKeyRelation[Grantee] = fields.ForeignKeyField(
+        "models.Grantee", related_name="participant_responses", on_delete=fields.OnDelete.CASCADE
+    )
+    grantee_id: int
+    period = fields.CharField(max_length=50)
+    kind = fields.CharField(max_length=12)  # baseline | follow_up
+    channel = fields.CharField(max_length=12)  # online | paper | keyed
+    framework = fields.CharField(max_length=140)  # "<framework id>@<version>" the form came from
+    received_at = fields.DatetimeField()
+    held = fields.BooleanField(default=False, db_default=False)  # waits for the grantee's word
+    age_band = fields.CharField(max_length=20, null=True)
+    pair_key = fields.CharField(max_length=64, null=True)  # the participant code, keyed hash
+    source_key = fields.CharField(max_length=64, null=True)  # the sender's address, keyed hash
+
+    answers: fields.ReverseRelation[ParticipantAnswer]
+
+    class Meta:
+        table = "participant_response"
+        indexes = (("grantee_id", "period", "kind"), ("received_at",))
+
+
+class ParticipantAnswer(Model):
+    id = fields.IntField(primary_key=True)
+    response: fields.ForeignKeyRelation[ParticipantResponse] = fields.ForeignKeyField(
+        "models.ParticipantResponse", related_name="answers", on_delete=fields.OnDelete.CASCADE
+    )
+    response_id: int
+    item_id = fields.CharField(max_length=40)
+    value = fields.CharField(max_length=40)
+
+    class Meta:
+        table = "participant_answer"
+        unique_together = (("response", "item_id"),)

@@ -29,12 +29,19 @@ TABLES = {
     "checkin_schedule",
     "grantee_preference",
     "round_event",
+    "participant_response",
+    "participant_answer",
     "tortoise_migrations",
 }
 
 # Every idempotency guarantee in the design rests on one of these.
 # every migration in storage/migrations, in the order they apply
-MIGRATIONS = ["0001_initial", "0002_email_threads", "0003_scheduling"]
+MIGRATIONS = [
+    "0001_initial",
+    "0002_email_threads",
+    "0003_scheduling",
+    "0006_participant_responses",
+]
 UNIQUE = {
     ("funder", ("slug",)),
     ("programme", ("slug",)),
@@ -51,6 +58,7 @@ UNIQUE = {
     ("checkin_schedule", ("checkin_id",)),  # one schedule per check-in
     ("grantee_preference", ("grantee_id",)),
     ("round_event", ("round_id", "kind")),  # contacts told once per round
+    ("participant_answer", ("response_id", "item_id")),  # one answer per item per form
 }
 
 

@@ -1,0 +1,56 @@
+"""Submissions that look automated: too many from one source in a short time, or all alike."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One submission as burst detection sees it: when, from where, and its answers."""
+
+    response_id: int
+    received_at: datetime
+    source: str  # the hashed address, or the form (grantee and period) for the form-wide limit
+    answers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class BurstRule:
+    window: timedelta = timedelta(minutes=10)
+    per_source: int = 5  # more than this many from one address in the window look automated
+    identical: int = 5  # more than this many identical forms in the window look automated
+
+
+def to_hold(arrivals: Sequence[Arrival], rule: BurstRule | None = None) -> frozenset[int]:
+    """The responses to hold for the grantee to accept or discard; every one of a burst is held,
+    not just those past the limit, since nothing tells the first automated form from the rest."""
+    rule = rule or BurstRule()
+    held: set[int] = set()
+    by_source: dict[str, list[Arrival]] = defaultdict(list)
+    by_answers: dict[tuple[tuple[str, str], ...], list[Arrival]] = defaultdict(list)
+    for arrival in arrivals:
+        by_source[arrival.source].append(arrival)
+        if arrival.answers:
+            by_answers[tuple(sorted(arrival.answers.items()))].append(arrival)
+    for group in by_source.values():
+        held |= _bursts(group, rule.window, rule.per_source)
+    for group in by_answers.values():
+        held |= _bursts(group, rule.window, rule.identical)
+    return frozenset(held)
+
+
+def _bursts(group: list[Arrival], window: timedelta, limit: int) -> set[int]:
+    """Ids of arrivals in any window holding more than `limit` of the group (two pointers)."""
+    ordered = sorted(group, key=lambda a: a.received_at)
+    held: set[int] = set()
+    start = 0
+    for end, arrival in enumerate(ordered):
+        while arrival.received_at - ordered[start].received_at > window:
+            start += 1
+        if end - start + 1 > limit:
+            held.update(a.response_id for a in ordered[start : end + 1])
+    return held

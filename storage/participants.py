@@ -1,0 +1,219 @@
+"""Participants' feedback forms: store, count per answer in SQL, hold, accept, discard, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from tortoise.transactions import in_transaction
+
+from conversations.participant_change import CodedAnswer
+from conversations.participant_figures import AnswerCount
+from conversations.participant_items import FormKind
+from storage import models as m
+from storage import sql
+
+Channel = Literal["online", "paper", "keyed"]
+CHANNELS: tuple[Channel, ...] = ("online", "paper", "keyed")
+
+
+@dataclass(frozen=True)
+class ResponseWrite:
+    """One checked form to store (see conversations.participant_forms.read_submission)."""
+
+    grantee_id: int
+    period: str
+    kind: FormKind
+    channel: Channel
+    framework: str
+    received_at: datetime
+    answers: Mapping[str, str]
+    age_band: str | None = None
+    pair_key: str | None = None
+    source_key: str | None = None
+    held: bool = False
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    id: int
+    grantee_id: int
+    period: str
+    kind: FormKind
+    channel: Channel
+    framework: str
+    received_at: datetime
+    held: bool
+    age_band: str | None
+    paired: bool  # carries a participant code
+    answers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class FormCounts:
+    """What the SQL grouping returns for one grantee and period."""
+
+    answers: tuple[AnswerCount, ...]
+    forms: Mapping[FormKind, int]
+    held: int
+
+
+async def add_response(write: ResponseWrite) -> int:
+    """Store one form and its answers together; returns its id."""
+    if write.channel not in CHANNELS:
+        raise ValueError(f"unknown channel {write.channel!r}")
+    async with in_transaction():
+        row = await m.ParticipantResponse.create(
+            grantee_id=write.grantee_id,
+            period=write.period,
+            kind=write.kind,
+            channel=write.channel,
+            framework=write.framework,
+            received_at=write.received_at,
+            held=write.held,
+            age_band=write.age_band,
+            pair_key=write.pair_key,
+            source_key=write.source_key,
+        )
+        if write.answers:
+            await m.ParticipantAnswer.bulk_create(
+                [
+                    m.ParticipantAnswer(response_id=row.id, item_id=item, value=value)
+                    for item, value in write.answers.items()
+                ]
+            )
+    return row.id
+
+
+_COUNTS = (
+    "SELECT r.kind AS kind, a.item_id AS item_id, a.value AS value, COUNT(*) AS forms "
+    "FROM participant_response r JOIN participant_answer a ON a.response_id = r.id "
+    "WHERE r.grantee_id = ? AND r.period = ? AND r.held = ? "
+    "GROUP BY r.kind, a.item_id, a.value"
+)
+_FORMS = (
+    "SELECT kind, held, COUNT(*) AS forms FROM participant_response "
+    "WHERE grantee_id = ? AND period = ? GROUP BY kind, held"
+)
+
+
+async def form_counts(grantee_id: int, period: str) -> FormCounts:
+    """Counts per kind, item and answer of the forms not held: grouped in SQL, a few rows out."""
+    conn = sql.connection()
+    rows = await conn.execute_query_dict(sql.spelled(conn, _COUNTS), [grantee_id, period, False])
+    answers = tuple(
+        AnswerCount(row["kind"], row["item_id"], row["value"], int(row["forms"])) for row in rows
+    )
+    forms: dict[FormKind, int] = {"baseline": 0, "follow_up": 0}
+    held = 0
+    for row in await conn.execute_query_dict(sql.spelled(conn, _FORMS), [grantee_id, period]):
+        if row["held"]:
+            held += int(row["forms"])
+        else:
+            forms[row["kind"]] = int(row["forms"])
+    return FormCounts(answers, forms, held)
+
+
+async def coded_answers(grantee_id: int, period: str | None = None) -> list[CodedAnswer]:
+    """Answers on forms with a participant code, oldest first, for pairing (held ones left out).
+
+    Without `period`, every period: a baseline is often filled in the period before its follow-up.
+    """
+    query = m.ParticipantAnswer.filter(
+        response__grantee_id=grantee_id, response__held=False, response__pair_key__isnull=False
+    )
+    if period is not None:
+        query = query.filter(response__period=period)
+    rows = await query.order_by("response__received_at", "response_id").values_list(
+        "response__pair_key", "response__kind", "item_id", "value"
+    )
+    return [CodedAnswer(str(key), kind, str(item), str(value)) for key, kind, item, value in rows]
+
+
+async def responses(
+    grantee_id: int, period: str, *, held: bool | None = None
+) -> list[StoredResponse]:
+    """A grantee's forms for a period, oldest first, with their answers (for review screens)."""
+    query = m.ParticipantResponse.filter(grantee_id=grantee_id, period=period)
+    if held is not None:
+        query = query.filter(held=held)
+    rows = await query.order_by("received_at", "id").prefetch_related("answers")
+    return [_stored(row) for row in rows]
+
+
+def _stored(row: m.ParticipantResponse) -> StoredResponse:
+    return StoredResponse(
+        id=row.id,
+        grantee_id=row.grantee_id,
+        period=row.period,
+        kind=row.kind,  # type: ignore[arg-type]  # written only from FormKind
+        channel=row.channel,  # type: ignore[arg-type]  # written only from Channel
+        framework=row.framework,
+        received_at=sql.required_moment(row.received_at),
+        held=row.held,
+        age_band=row.age_band,
+        paired=row.pair_key is not None,
+        answers={a.item_id: a.value for a in row.answers},
+    )
+
+
+async def hold(response_ids: Sequence[int]) -> int:
+    """Hold forms for the grantee's review; returns how many were not held before."""
+    if not response_ids:
+        return 0
+    return await m.ParticipantResponse.filter(id__in=list(response_ids), held=False).update(
+        held=True
+    )
+
+
+async def accept_held(grantee_id: int, response_ids: Sequence[int]) -> int:
+    """The grantee's word that held forms are genuine: they count from now on."""
+    return await m.ParticipantResponse.filter(
+        grantee_id=grantee_id, id__in=list(response_ids), held=True
+    ).update(held=False)
+
+
+async def discard_held(grantee_id: int, response_ids: Sequence[int]) -> int:
+    """Delete held forms the grantee says are not genuine; counted forms are never touched."""
+    return await _delete(grantee_id=grantee_id, id__in=list(response_ids), held=True)
+
+
+async def recent_online(grantee_id: int, period: str, since: datetime) -> list[StoredResponse]:
+    """Online forms received since `since`, for burst detection (paper and keyed are exempt)."""
+    rows = (
+        await m.ParticipantResponse.filter(
+            grantee_id=grantee_id, period=period, channel="online", received_at__gte=since
+        )
+        .order_by("received_at", "id")
+        .prefetch_related("answers")
+    )
+    return [_stored(row) for row in rows]
+
+
+async def source_keys(response_ids: Sequence[int]) -> dict[int, str | None]:
+    rows = await m.ParticipantResponse.filter(id__in=list(response_ids)).values_list(
+        "id", "source_key"
+    )
+    return {int(i): k for i, k in rows}
+
+
+async def delete_for_grantee(grantee_id: int) -> int:
+    """Delete every form a grantee's participants filled in; returns how many."""
+    return await _delete(grantee_id=grantee_id)
+
+
+async def delete_received_before(cutoff: datetime) -> int:
+    """Delete forms older than the retention period; returns how many."""
+    return await _delete(received_at__lt=cutoff)
+
+
+async def _delete(**where: object) -> int:
+    """Delete matching forms with their answers (answers first: SQLite may not cascade)."""
+    async with in_transaction():
+        ids = await m.ParticipantResponse.filter(**where).values_list("id", flat=True)
+        if not ids:
+            return 0
+        await m.ParticipantAnswer.filter(response_id__in=list(ids)).delete()
+        return await m.ParticipantResponse.filter(id__in=list(ids)).delete()
