@@ -18,6 +18,7 @@ from bot.clock import Clock as Clock
 from bot.clock import utc_now as utc_now
 from bot.frameworks import framework_for
 from bot.outbox import Outbox
+from bot.participants.offer import form_suggestions
 from bot.rendering import ConversationView
 from conversations import engine
 from conversations.framework import Framework
@@ -90,6 +91,8 @@ class Dispatcher:
             weakref.WeakValueDictionary()
         )
         self.interpreters: list[Interpreter] = []
+        # the figures participants' forms supply, offered when their questions are asked
+        self.suggestions = form_suggestions
 
     async def start(self, checkin_id: int, channel: str, occasion: str) -> StepReport:
         """Send a check-in's opening message, or where it stands, once per occasion.
@@ -162,8 +165,9 @@ class Dispatcher:
             round_open=context.round.is_open,
             max_invalid_attempts=self.max_invalid_attempts,
             contact_hint=self.contact_hint,
+            suggestions=await self.suggestions(context),
         )
-        transition = step(framework, state, options)
+        transition = engine.offer(step(framework, state, options), options)
         view = self.view(context)
         recipient = channel.recipient(context)
         payload = channel.render(transition.prompts, view)

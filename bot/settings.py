@@ -211,6 +211,18 @@ class ConversationSettings(_Section):
     )
 
 
+class WebSettings(_Section):
+    public_url: str = Field(
+        "http://localhost:8080/", description="Where people reach the web pages (links, QR codes)."
+    )
+
+
+class ParticipantSettings(_Section):
+    retention_days: int = Field(
+        730, ge=30, description="Participants' forms are deleted this many days after arrival."
+    )
+
+
 class LoggingSettings(_Section):
     level: str = Field("INFO", description="CRITICAL, ERROR, WARNING, INFO or DEBUG.")
 
@@ -246,6 +258,8 @@ class Settings(BaseSettings):
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
+    participants: ParticipantSettings = Field(default_factory=ParticipantSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     _path: Path | None = PrivateAttr(None)

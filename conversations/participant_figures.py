@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from conversations.answers import AnswerValue
 from conversations.framework import Framework
 from conversations.participant_items import FormKind, ParticipantItem
+from conversations.state import Suggestion
 
 
 @dataclass(frozen=True)
@@ -82,14 +83,6 @@ class FormFigures:
                     f"{where}: the {fig.counted_label} was {mean:.1f} ({fig.respondents} answers).",
                 )
         return out
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """An answer the forms supply, and how to say where it came from."""
-
-    value: AnswerValue
-    source: str
 
 
 def _forms(n: int, kind: str) -> str:

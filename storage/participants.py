@@ -102,10 +102,6 @@ _FORMS = (
 async def form_counts(grantee_id: int, period: str) -> FormCounts:
     """Counts per kind, item and answer of the forms not held: grouped in SQL, a few rows out."""
     conn = sql.connection()
-    rows = await conn.execute_query_dict(sql.spelled(conn, _COUNTS), [grantee_id, period, False])
-    answers = tuple(
-        AnswerCount(row["kind"], row["item_id"], row["value"], int(row["forms"])) for row in rows
-    )
     forms: dict[FormKind, int] = {"baseline": 0, "follow_up": 0}
     held = 0
     for row in await conn.execute_query_dict(sql.spelled(conn, _FORMS), [grantee_id, period]):
@@ -113,6 +109,12 @@ async def form_counts(grantee_id: int, period: str) -> FormCounts:
             held += int(row["forms"])
         else:
             forms[row["kind"]] = int(row["forms"])
+    if not any(forms.values()):
+        return FormCounts((), forms, held)  # most check-ins: one small query, nothing to group
+    rows = await conn.execute_query_dict(sql.spelled(conn, _COUNTS), [grantee_id, period, False])
+    answers = tuple(
+        AnswerCount(row["kind"], row["item_id"], row["value"], int(row["forms"])) for row in rows
+    )
     return FormCounts(answers, forms, held)
 
 

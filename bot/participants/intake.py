@@ -1,0 +1,74 @@
+"""Taking in one filled-in form from any route (online, paper, keyed): check, store, hold bursts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from conversations.framework import Framework
+from conversations.participant_bursts import Arrival, BurstRule, to_hold
+from conversations.participant_forms import (
+    SubmissionProblems,
+    form_layout,
+    pairing_key,
+    read_submission,
+)
+from conversations.participant_items import FormKind
+from storage import participants
+from storage.participants import Channel, ResponseWrite
+
+
+@dataclass(frozen=True)
+class Taken:
+    response_id: int
+    held: bool  # part of a burst that looks automated: not counted until the grantee accepts
+
+
+async def take_form(
+    framework: Framework,
+    *,
+    grantee_id: int,
+    period: str,
+    kind: FormKind,
+    channel: Channel,
+    fields: dict[str, str],
+    now: datetime,
+    sender: str | None = None,
+    secret: str = "",
+    rule: BurstRule | None = None,
+) -> Taken | SubmissionProblems:
+    """Check and store one form. Online forms are then looked at with the others that came in
+    lately: a burst is held for the grantee to accept or discard, and never counted silently."""
+    layout = form_layout(framework, kind)
+    read = read_submission(layout, fields)
+    if isinstance(read, SubmissionProblems):
+        return read
+    scope = f"grantee:{grantee_id}"
+    write = ResponseWrite(
+        grantee_id=grantee_id,
+        period=period,
+        kind=kind,
+        channel=channel,
+        framework=framework.key,
+        received_at=now,
+        answers=dict(read.answers),
+        age_band=read.age_band,
+        pair_key=pairing_key(read.code, scope, secret) if read.code else None,
+        source_key=pairing_key(sender, "sender", secret) if sender else None,
+    )
+    response_id = await participants.add_response(write)
+    if channel != "online":
+        return Taken(response_id, held=False)  # keyed by the grantee's own staff
+    rule = rule or BurstRule()
+    recent = await participants.recent_online(grantee_id, period, now - rule.window)
+    keys = await participants.source_keys([r.id for r in recent])
+    arrivals = [
+        Arrival(r.id, r.received_at, keys.get(r.id) or f"form:{r.id}", r.answers) for r in recent
+    ]
+    # the form-wide limit: every online form for this grantee and period counts as one source
+    form_wide = [Arrival(a.response_id, a.received_at, "form", {}) for a in arrivals]
+    held = to_hold(arrivals, rule) | to_hold(
+        form_wide, BurstRule(rule.window, rule.per_source * 10, rule.identical)
+    )
+    await participants.hold(sorted(held))
+    return Taken(response_id, held=response_id in held)
