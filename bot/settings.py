@@ -36,7 +36,13 @@ SLACK_ENV_NAMES = {
     "SLACK_SIGNING_SECRET": "signing_secret",
     "SLACK_APP_TOKEN": "app_token",
 }
-SECRET_KEYS = ("email.smtp_password", "slack.bot_token", "slack.signing_secret", "slack.app_token")
+SECRET_KEYS = (
+    "email.smtp_password",
+    "slack.bot_token",
+    "slack.signing_secret",
+    "slack.app_token",
+    "participants.link_secret",
+)
 DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 # Token-type prefixes are public knowledge, so showing them helps spot a swapped token safely.
@@ -220,6 +226,9 @@ class WebSettings(_Section):
 class ParticipantSettings(_Section):
     retention_days: int = Field(
         730, ge=30, description="Participants' forms are deleted this many days after arrival."
+    )
+    link_secret: SecretStr | None = Field(
+        None, description="CHECKINS_PARTICIPANTS__LINK_SECRET: makes form links unguessable."
     )
 
 
