@@ -435,9 +435,7 @@ def _locate(loc: list[int | str], data: object) -> str:
             "sections": "section",
             "rules": "rule",
             "participant_items": "participant item",
-        }.get(
-            str(loc[0]), str(loc[0])
-        )
+        }.get(str(loc[0]), str(loc[0]))
         rest = [str(p) for p in loc[2:] if p not in _KIND_TAGS]
         return f"{noun} {name}" + (f", field {'.'.join(rest)}" if rest else "")
     return "framework field " + ".".join(str(p) for p in loc)

@@ -23,6 +23,8 @@ class BurstRule:
     window: timedelta = timedelta(minutes=10)
     per_source: int = 5  # more than this many from one address in the window look automated
     identical: int = 5  # more than this many identical forms in the window look automated
+    # forms with fewer answers are alike by chance (everyone agrees), so only fuller ones compare
+    identical_min_answers: int = 3
 
 
 def to_hold(arrivals: Sequence[Arrival], rule: BurstRule | None = None) -> frozenset[int]:
@@ -34,7 +36,7 @@ def to_hold(arrivals: Sequence[Arrival], rule: BurstRule | None = None) -> froze
     by_answers: dict[tuple[tuple[str, str], ...], list[Arrival]] = defaultdict(list)
     for arrival in arrivals:
         by_source[arrival.source].append(arrival)
-        if arrival.answers:
+        if len(arrival.answers) >= rule.identical_min_answers:
             by_answers[tuple(sorted(arrival.answers.items()))].append(arrival)
     for group in by_source.values():
         held |= _bursts(group, rule.window, rule.per_source)

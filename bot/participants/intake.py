@@ -68,7 +68,8 @@ async def take_form(
     # the form-wide limit: every online form for this grantee and period counts as one source
     form_wide = [Arrival(a.response_id, a.received_at, "form", {}) for a in arrivals]
     held = to_hold(arrivals, rule) | to_hold(
-        form_wide, BurstRule(rule.window, rule.per_source * 10, rule.identical)
+        form_wide,
+        BurstRule(rule.window, rule.per_source * 10, rule.identical, rule.identical_min_answers),
     )
     await participants.hold(sorted(held))
     return Taken(response_id, held=response_id in held)

@@ -241,9 +241,15 @@ def test_a_burst_from_one_address_is_held_in_full() -> None:
 
 
 def test_identical_forms_from_many_addresses_are_held() -> None:
-    same = {"get_on_well": "definitely_agree", "life_satisfaction": "10"}
+    same = {"get_on_well": "definitely_agree", "belong": "very_strongly", "lonely": "never"}
     arrivals = [Arrival(i, T0 + timedelta(seconds=i), f"addr-{i}", same) for i in range(6)]
     assert to_hold(arrivals) == frozenset(range(6))
+
+
+def test_short_forms_alike_by_chance_are_not_held() -> None:
+    same = {"get_on_well": "definitely_agree"}
+    arrivals = [Arrival(i, T0 + timedelta(seconds=i), f"addr-{i}", same) for i in range(9)]
+    assert to_hold(arrivals) == frozenset()
 
 
 def test_ordinary_arrivals_are_not_held() -> None:
