@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,7 +16,14 @@ class Arrival:
     response_id: int
     received_at: datetime
     source: str  # the hashed address, or the form (grantee and period) for the form-wide limit
-    answers: Mapping[str, str]
+    signature: str  # answers_signature of its answers
+    answered: int  # how many questions it answers
+
+
+def answers_signature(answers: Mapping[str, str]) -> str:
+    """A digest equal for two forms exactly when their answers are."""
+    text = "\x1f".join(f"{k}={v}" for k, v in sorted(answers.items()))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -33,11 +41,11 @@ def to_hold(arrivals: Sequence[Arrival], rule: BurstRule | None = None) -> froze
     rule = rule or BurstRule()
     held: set[int] = set()
     by_source: dict[str, list[Arrival]] = defaultdict(list)
-    by_answers: dict[tuple[tuple[str, str], ...], list[Arrival]] = defaultdict(list)
+    by_answers: dict[str, list[Arrival]] = defaultdict(list)
     for arrival in arrivals:
         by_source[arrival.source].append(arrival)
-        if len(arrival.answers) >= rule.identical_min_answers:
-            by_answers[tuple(sorted(arrival.answers.items()))].append(arrival)
+        if arrival.answered >= rule.identical_min_answers:
+            by_answers[arrival.signature].append(arrival)
     for group in by_source.values():
         held |= _bursts(group, rule.window, rule.per_source)
     for group in by_answers.values():

@@ -346,6 +346,8 @@ class ParticipantResponse(Model):
     age_band = fields.CharField(max_length=20, null=True)
     pair_key = fields.CharField(max_length=64, null=True)  # the participant code, keyed hash
     source_key = fields.CharField(max_length=64, null=True)  # the sender's address, keyed hash
+    signature = fields.CharField(max_length=64)  # digest of the answers: identical forms match
+    answered = fields.IntField()  # how many questions it answers
 
     answers: fields.ReverseRelation[ParticipantAnswer]
 
@@ -362,7 +364,13 @@ class ParticipantAnswer(Model):
     response_id: int
     item_id = fields.CharField(max_length=40)
     value = fields.CharField(max_length=40)
+    # copies of the form's columns, so a grantee's figures are one index-only grouped scan
+    grantee_id = fields.IntField()
+    period = fields.CharField(max_length=50)
+    kind = fields.CharField(max_length=12)
+    held = fields.BooleanField(default=False, db_default=False)
 
     class Meta:
         table = "participant_answer"
         unique_together = (("response", "item_id"),)
+        indexes = (("grantee_id", "period", "held", "kind", "item_id", "value"),)

@@ -9,6 +9,7 @@ from typing import Literal
 
 from tortoise.transactions import in_transaction
 
+from conversations.participant_bursts import Arrival, answers_signature
 from conversations.participant_change import CodedAnswer
 from conversations.participant_figures import AnswerCount
 from conversations.participant_items import FormKind
@@ -76,22 +77,31 @@ async def add_response(write: ResponseWrite) -> int:
             age_band=write.age_band,
             pair_key=write.pair_key,
             source_key=write.source_key,
+            signature=answers_signature(write.answers),
+            answered=len(write.answers),
         )
         if write.answers:
             await m.ParticipantAnswer.bulk_create(
                 [
-                    m.ParticipantAnswer(response_id=row.id, item_id=item, value=value)
+                    m.ParticipantAnswer(
+                        response_id=row.id,
+                        item_id=item,
+                        value=value,
+                        grantee_id=write.grantee_id,
+                        period=write.period,
+                        kind=write.kind,
+                        held=write.held,
+                    )
                     for item, value in write.answers.items()
                 ]
             )
     return row.id
 
 
+# an index-only scan of participant_answer's (grantee, period, held, kind, item, value) index
 _COUNTS = (
-    "SELECT r.kind AS kind, a.item_id AS item_id, a.value AS value, COUNT(*) AS forms "
-    "FROM participant_response r JOIN participant_answer a ON a.response_id = r.id "
-    "WHERE r.grantee_id = ? AND r.period = ? AND r.held = ? "
-    "GROUP BY r.kind, a.item_id, a.value"
+    "SELECT kind, item_id, value, COUNT(*) AS forms FROM participant_answer "
+    "WHERE grantee_id = ? AND period = ? AND held = ? GROUP BY kind, item_id, value"
 )
 _FORMS = (
     "SELECT kind, held, COUNT(*) AS forms FROM participant_response "
@@ -118,20 +128,24 @@ async def form_counts(grantee_id: int, period: str) -> FormCounts:
     return FormCounts(answers, forms, held)
 
 
+_CODED = (
+    "SELECT r.pair_key AS pair_key, r.kind AS kind, a.item_id AS item_id, a.value AS value "
+    "FROM participant_response r JOIN participant_answer a ON a.response_id = r.id "
+    "WHERE r.grantee_id = ? AND r.held = ? AND r.pair_key IS NOT NULL{period} "
+    "ORDER BY r.received_at, r.id"
+)
+
+
 async def coded_answers(grantee_id: int, period: str | None = None) -> list[CodedAnswer]:
     """Answers on forms with a participant code, oldest first, for pairing (held ones left out).
 
     Without `period`, every period: a baseline is often filled in the period before its follow-up.
     """
-    query = m.ParticipantAnswer.filter(
-        response__grantee_id=grantee_id, response__held=False, response__pair_key__isnull=False
-    )
-    if period is not None:
-        query = query.filter(response__period=period)
-    rows = await query.order_by("response__received_at", "response_id").values_list(
-        "response__pair_key", "response__kind", "item_id", "value"
-    )
-    return [CodedAnswer(str(key), kind, str(item), str(value)) for key, kind, item, value in rows]
+    conn = sql.connection()
+    query = _CODED.format(period="" if period is None else " AND r.period = ?")
+    params: list[object] = [grantee_id, False] + ([] if period is None else [period])
+    rows = await conn.execute_query_dict(sql.spelled(conn, query), params)
+    return [CodedAnswer(r["pair_key"], r["kind"], r["item_id"], r["value"]) for r in rows]
 
 
 async def responses(
@@ -163,18 +177,25 @@ def _stored(row: m.ParticipantResponse) -> StoredResponse:
 
 async def hold(response_ids: Sequence[int]) -> int:
     """Hold forms for the grantee's review; returns how many were not held before."""
-    if not response_ids:
-        return 0
-    return await m.ParticipantResponse.filter(id__in=list(response_ids), held=False).update(
-        held=True
-    )
+    return await _set_held(list(response_ids), held=True)
 
 
 async def accept_held(grantee_id: int, response_ids: Sequence[int]) -> int:
     """The grantee's word that held forms are genuine: they count from now on."""
-    return await m.ParticipantResponse.filter(
+    ids = await m.ParticipantResponse.filter(
         grantee_id=grantee_id, id__in=list(response_ids), held=True
-    ).update(held=False)
+    ).values_list("id", flat=True)
+    return await _set_held([int(i) for i in ids], held=False)  # type: ignore[call-overload]
+
+
+async def _set_held(ids: list[int], *, held: bool) -> int:
+    """Hold or release forms, and their answers' copies of the flag, together."""
+    if not ids:
+        return 0
+    async with in_transaction():
+        changed = await m.ParticipantResponse.filter(id__in=ids, held=not held).update(held=held)
+        await m.ParticipantAnswer.filter(response_id__in=ids).update(held=held)
+    return changed
 
 
 async def discard_held(grantee_id: int, response_ids: Sequence[int]) -> int:
@@ -182,23 +203,20 @@ async def discard_held(grantee_id: int, response_ids: Sequence[int]) -> int:
     return await _delete(grantee_id=grantee_id, id__in=list(response_ids), held=True)
 
 
-async def recent_online(grantee_id: int, period: str, since: datetime) -> list[StoredResponse]:
+async def recent_online(grantee_id: int, period: str, since: datetime) -> list[Arrival]:
     """Online forms received since `since`, for burst detection (paper and keyed are exempt)."""
     rows = (
         await m.ParticipantResponse.filter(
             grantee_id=grantee_id, period=period, channel="online", received_at__gte=since
         )
         .order_by("received_at", "id")
-        .prefetch_related("answers")
+        .values_list("id", "received_at", "source_key", "signature", "answered")
     )
-    return [_stored(row) for row in rows]
-
-
-async def source_keys(response_ids: Sequence[int]) -> dict[int, str | None]:
-    rows = await m.ParticipantResponse.filter(id__in=list(response_ids)).values_list(
-        "id", "source_key"
-    )
-    return {int(i): k for i, k in rows}
+    return [
+        # no address known: a source of its own
+        Arrival(int(i), sql.required_moment(at), key or f"form:{i}", sig, int(n))
+        for i, at, key, sig, n in rows
+    ]
 
 
 async def delete_for_grantee(grantee_id: int) -> int:

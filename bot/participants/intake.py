@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from conversations.framework import Framework
-from conversations.participant_bursts import Arrival, BurstRule, to_hold
+from conversations.participant_bursts import BurstRule, to_hold
 from conversations.participant_forms import (
     SubmissionProblems,
     form_layout,
@@ -60,13 +60,9 @@ async def take_form(
     if channel != "online":
         return Taken(response_id, held=False)  # keyed by the grantee's own staff
     rule = rule or BurstRule()
-    recent = await participants.recent_online(grantee_id, period, now - rule.window)
-    keys = await participants.source_keys([r.id for r in recent])
-    arrivals = [
-        Arrival(r.id, r.received_at, keys.get(r.id) or f"form:{r.id}", r.answers) for r in recent
-    ]
+    arrivals = await participants.recent_online(grantee_id, period, now - rule.window)
     # the form-wide limit: every online form for this grantee and period counts as one source
-    form_wide = [Arrival(a.response_id, a.received_at, "form", {}) for a in arrivals]
+    form_wide = [replace(a, source="form", answered=0) for a in arrivals]
     held = to_hold(arrivals, rule) | to_hold(
         form_wide,
         BurstRule(rule.window, rule.per_source * 10, rule.identical, rule.identical_min_answers),

@@ -9,7 +9,7 @@ import pytest
 from conversations.business_case import cost_per_participant, wellbeing_value
 from conversations.errors import FrameworkError
 from conversations.framework import Framework, load_builtin
-from conversations.participant_bursts import Arrival, to_hold
+from conversations.participant_bursts import Arrival, answers_signature, to_hold
 from conversations.participant_change import (
     CodedAnswer,
     paired_changes,
@@ -232,28 +232,40 @@ def test_cost_per_participant() -> None:
 T0 = datetime(2026, 12, 1, 18, 0, tzinfo=UTC)
 
 
+def _sig(answers: dict[str, str]) -> str:
+    return answers_signature(answers)
+
+
+def test_signatures_match_exactly_equal_answers() -> None:
+    assert _sig({"a": "1", "b": "2"}) == _sig({"b": "2", "a": "1"})
+    assert _sig({"a": "1", "b": "2"}) != _sig({"a": "1", "b": "3"})
+    assert _sig({"a": "1=b"}) != _sig({"a": "1", "b": ""})
+
+
 def test_a_burst_from_one_address_is_held_in_full() -> None:
     arrivals = [
-        Arrival(i, T0 + timedelta(seconds=10 * i), "addr-1", {"belong": str(i)}) for i in range(8)
+        Arrival(i, T0 + timedelta(seconds=10 * i), "addr-1", _sig({"belong": str(i)}), 1)
+        for i in range(8)
     ]
-    arrivals.append(Arrival(100, T0, "addr-2", {"belong": "x"}))
+    arrivals.append(Arrival(100, T0, "addr-2", _sig({"belong": "x"}), 1))
     assert to_hold(arrivals) == frozenset(range(8))
 
 
 def test_identical_forms_from_many_addresses_are_held() -> None:
     same = {"get_on_well": "definitely_agree", "belong": "very_strongly", "lonely": "never"}
-    arrivals = [Arrival(i, T0 + timedelta(seconds=i), f"addr-{i}", same) for i in range(6)]
+    arrivals = [Arrival(i, T0 + timedelta(seconds=i), f"addr-{i}", _sig(same), 3) for i in range(6)]
     assert to_hold(arrivals) == frozenset(range(6))
 
 
 def test_short_forms_alike_by_chance_are_not_held() -> None:
     same = {"get_on_well": "definitely_agree"}
-    arrivals = [Arrival(i, T0 + timedelta(seconds=i), f"addr-{i}", same) for i in range(9)]
+    arrivals = [Arrival(i, T0 + timedelta(seconds=i), f"addr-{i}", _sig(same), 1) for i in range(9)]
     assert to_hold(arrivals) == frozenset()
 
 
 def test_ordinary_arrivals_are_not_held() -> None:
     arrivals = [
-        Arrival(i, T0 + timedelta(minutes=3 * i), "addr-1", {"belong": str(i)}) for i in range(20)
+        Arrival(i, T0 + timedelta(minutes=3 * i), "addr-1", _sig({"belong": str(i)}), 1)
+        for i in range(20)
     ]
     assert to_hold(arrivals) == frozenset()
