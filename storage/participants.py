@@ -14,7 +14,9 @@ from conversations.participant_change import CodedAnswer
 from conversations.participant_figures import AnswerCount
 from conversations.participant_items import FormKind
 from storage import models as m
-from storage import sql
+from storage import plans, sql
+from storage.common import utc
+from storage.plans import Plan, Statement
 
 Channel = Literal["online", "paper", "keyed"]
 CHANNELS: tuple[Channel, ...] = ("online", "paper", "keyed")
@@ -61,41 +63,75 @@ class FormCounts:
     held: int
 
 
+_RESPONSE_INSERT = (
+    "INSERT INTO participant_response (grantee_id, period, kind, channel, framework, "
+    "received_at, held, age_band, pair_key, source_key, signature, answered) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+)
+_ANSWERS_INSERT = (
+    "INSERT INTO participant_answer (response_id, item_id, value, grantee_id, period, kind, held) "
+    "VALUES "
+)
+_WINDOW = (
+    "SELECT id, received_at, source_key, signature, answered FROM participant_response "
+    "WHERE grantee_id = ? AND period = ? AND channel = 'online' AND received_at >= ? "
+    "ORDER BY received_at, id"
+)
+
+
 async def add_response(write: ResponseWrite) -> int:
     """Store one form and its answers together; returns its id."""
+    response_id, _ = await plans.run(_add(write, None))
+    return response_id
+
+
+async def add_online_response(write: ResponseWrite, since: datetime) -> tuple[int, list[Arrival]]:
+    """Store one online form, and read the online forms since `since` in the same unit (for
+    burst detection): the hot path of a public form, in one round of statements."""
+    return await plans.run(_add(write, since))
+
+
+def _add(write: ResponseWrite, since: datetime | None) -> Plan[tuple[int, list[Arrival]]]:
     if write.channel not in CHANNELS:
         raise ValueError(f"unknown channel {write.channel!r}")
-    async with in_transaction():
-        row = await m.ParticipantResponse.create(
-            grantee_id=write.grantee_id,
-            period=write.period,
-            kind=write.kind,
-            channel=write.channel,
-            framework=write.framework,
-            received_at=write.received_at,
-            held=write.held,
-            age_band=write.age_band,
-            pair_key=write.pair_key,
-            source_key=write.source_key,
-            signature=answers_signature(write.answers),
-            answered=len(write.answers),
+    inserted = yield Statement(
+        _RESPONSE_INSERT,
+        [
+            write.grantee_id,
+            write.period,
+            write.kind,
+            write.channel,
+            write.framework,
+            utc(write.received_at),
+            write.held,
+            write.age_band,
+            write.pair_key,
+            write.source_key,
+            answers_signature(write.answers),
+            len(write.answers),
+        ],
+    )
+    response_id = int(inserted[0]["id"])
+    if write.answers:
+        values: list[object] = []
+        for item, value in write.answers.items():
+            values += [response_id, item, value, write.grantee_id, write.period, write.kind]
+            values.append(write.held)
+        rows = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(write.answers))
+        yield Statement(_ANSWERS_INSERT + rows, values)
+    if since is None:
+        return response_id, []
+    window = yield Statement(_WINDOW, [write.grantee_id, write.period, utc(since)])
+    return response_id, [
+        Arrival(
+            int(r["id"]),
+            sql.required_moment(r["received_at"]),
+            r["source_key"] or f"form:{r['id']}",  # no address known: a source of its own
+            r["signature"],
+            int(r["answered"]),
         )
-        if write.answers:
-            await m.ParticipantAnswer.bulk_create(
-                [
-                    m.ParticipantAnswer(
-                        response_id=row.id,
-                        item_id=item,
-                        value=value,
-                        grantee_id=write.grantee_id,
-                        period=write.period,
-                        kind=write.kind,
-                        held=write.held,
-                    )
-                    for item, value in write.answers.items()
-                ]
-            )
-    return row.id
+        for r in window
+    ]
 
 
 # an index-only scan of participant_answer's (grantee, period, held, kind, item, value) index
@@ -201,22 +237,6 @@ async def _set_held(ids: list[int], *, held: bool) -> int:
 async def discard_held(grantee_id: int, response_ids: Sequence[int]) -> int:
     """Delete held forms the grantee says are not genuine; counted forms are never touched."""
     return await _delete(grantee_id=grantee_id, id__in=list(response_ids), held=True)
-
-
-async def recent_online(grantee_id: int, period: str, since: datetime) -> list[Arrival]:
-    """Online forms received since `since`, for burst detection (paper and keyed are exempt)."""
-    rows = (
-        await m.ParticipantResponse.filter(
-            grantee_id=grantee_id, period=period, channel="online", received_at__gte=since
-        )
-        .order_by("received_at", "id")
-        .values_list("id", "received_at", "source_key", "signature", "answered")
-    )
-    return [
-        # no address known: a source of its own
-        Arrival(int(i), sql.required_moment(at), key or f"form:{i}", sig, int(n))
-        for i, at, key, sig, n in rows
-    ]
 
 
 async def delete_for_grantee(grantee_id: int) -> int:

@@ -56,11 +56,10 @@ async def take_form(
         pair_key=pairing_key(read.code, scope, secret) if read.code else None,
         source_key=pairing_key(sender, "sender", secret) if sender else None,
     )
-    response_id = await participants.add_response(write)
     if channel != "online":
-        return Taken(response_id, held=False)  # keyed by the grantee's own staff
+        return Taken(await participants.add_response(write), held=False)  # keyed by staff
     rule = rule or BurstRule()
-    arrivals = await participants.recent_online(grantee_id, period, now - rule.window)
+    response_id, arrivals = await participants.add_online_response(write, now - rule.window)
     # the form-wide limit: every online form for this grantee and period counts as one source
     form_wide = [replace(a, source="form", answered=0) for a in arrivals]
     held = to_hold(arrivals, rule) | to_hold(
