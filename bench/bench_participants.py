@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import asyncpg  # noqa: E402
+from run import machine  # noqa: E402  (bench/run.py, beside this file)
 
 from bot.participants.intake import Taken, take_form  # noqa: E402
 from bot.participants.offer import form_suggestions  # noqa: E402
@@ -237,6 +238,21 @@ def main() -> None:
             f"| {r['intake_p95']:.1f} ms | {r['figures_median']:.1f} ms "
             f"| {r['figures_max']:.1f} ms | {r['change_median']:.1f} ms |"
         )
+    lines.append("")
+    for engine, r in results:
+        intake = "met" if r["intake_p95"] < 100 else "NOT met"
+        figures = "met" if r["figures_median"] < 200 else "NOT met"
+        lines.append(
+            f"- {engine}: all {int(r['stored']):,} stored; intake p95 {r['intake_p95']:.1f} ms "
+            f"(target under 100 ms: {intake}); figures from {BIG:,} forms, median "
+            f"{r['figures_median']:.1f} ms (target under 200 ms: {figures})."
+        )
+    load = os.getloadavg()[0]
+    lines.append(
+        f"- Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; load average when "
+        f"it finished: {load:.1f}. PostgreSQL runs with tortoise's default pool (5 connections),"
+        " so 50 submitters at once queue for a connection."
+    )
     print("\n".join(lines))
 
 
