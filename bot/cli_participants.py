@@ -12,7 +12,7 @@ from bot.participants import admin as padmin
 from bot.participants.printable import form_link, form_token, printable_form
 from bot.participants.report import change_for, describe
 from conversations.participant_figures import figures_from_counts
-from storage.participants import form_counts
+from storage.participants import form_counts, reported_count
 
 participants_app = typer.Typer(help="Participants' feedback forms.")
 
@@ -101,7 +101,19 @@ def figures(
         counts = await form_counts(where.grantee.id, period)
         found = figures_from_counts(where.framework, counts.answers, counts.forms, counts.held)
         paired = await change_for(where.framework, where.grantee.id)
-        return list(describe(where.framework, found, paired))
+        form = where.framework.participant_form
+        people = None
+        if form is not None and form.unique_participants is not None:
+            people = await reported_count(where.grantee.id, period, form.unique_participants)
+        return list(
+            describe(
+                where.framework,
+                found,
+                paired,
+                grant_amount=where.grantee.grant_amount,
+                participants_count=people,
+            )
+        )
 
     for line in _run(config, work):
         _plain(line)

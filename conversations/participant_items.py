@@ -90,6 +90,9 @@ class ParticipantForm(_Model):
     statement: str = Field(min_length=20, description="What is collected and why, plainly.")
     baseline_count: str = Field(description="The grantee question counting baseline forms.")
     follow_up_count: str = Field(description="The grantee question counting follow-up forms.")
+    unique_participants: str | None = Field(
+        default=None, description="The grantee question counting participants (cost per head)."
+    )
     age_question: str = Field(min_length=5)
     age_bands: tuple[ItemOption, ...] = Field(min_length=2)
     adult_bands: tuple[str, ...] = Field(
@@ -132,9 +135,9 @@ def participant_problems(
         elif item.fills_count is not None:
             yield f"{where}: only a score has fills_count"
     if form is not None:
-        for name in ("baseline_count", "follow_up_count"):
+        for name in ("baseline_count", "follow_up_count", "unique_participants"):
             qid = getattr(form, name)
-            if kinds.get(qid) != "count":
+            if qid is not None and kinds.get(qid) != "count":
                 yield f"participant_form {name}: {qid!r} is not a count question"
         bands = {b.value for b in form.age_bands}
         for band in form.adult_bands:

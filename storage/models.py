@@ -90,6 +90,8 @@ class Grantee(Model):
     active = fields.BooleanField(default=True, db_default=True)
     away_until = fields.DateField(null=True)
     email_failing = fields.BooleanField(default=False, db_default=False)
+    # the grant's amount in pounds, when the grantee file gives it (for cost per participant)
+    grant_amount = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

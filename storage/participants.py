@@ -257,3 +257,20 @@ async def _delete(**where: object) -> int:
             return 0
         await m.ParticipantAnswer.filter(response_id__in=list(ids)).delete()
         return await m.ParticipantResponse.filter(id__in=list(ids)).delete()
+
+
+_REPORTED = (
+    "SELECT a.value AS value FROM answer a JOIN checkin c ON c.id = a.checkin_id "
+    "JOIN round r ON r.id = c.round_id "
+    "WHERE c.grantee_id = ? AND r.period = ? AND a.question_id = ? AND a.skipped = ?"
+)
+
+
+async def reported_count(grantee_id: int, period: str, question_id: str) -> int | None:
+    """A count the grantee gave in their check-in for a period (such as unique participants)."""
+    conn = sql.connection()
+    rows = await conn.execute_query_dict(
+        sql.spelled(conn, _REPORTED), [grantee_id, period, question_id, False]
+    )
+    value = sql.decoded(rows[0]["value"]) if rows else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

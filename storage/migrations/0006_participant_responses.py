@@ -10,6 +10,11 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.AddField(
+            model_name='Grantee',
+            name='grant_amount',
+            field=fields.DecimalField(null=True, max_digits=12, decimal_places=2),
+        ),
         ops.CreateModel(
             name='ParticipantResponse',
             fields=[

@@ -14,6 +14,7 @@ from bot.frameworks import framework_for
 from bot.participants.intake import Taken, take_form
 from conversations.state import SessionState
 from storage.db import database
+from storage.participants import reported_count
 from storage.records import CheckInContext
 from tests.e2e.test_dispatcher import EMAIL, EXAMPLES, NOW, Clock, Screen, make_dispatcher, said
 
@@ -98,6 +99,9 @@ async def test_figures_from_forms_are_offered_accepted_and_recorded(
     assert stored["P1"].value == {"x": 33, "n": 39}
     assert stored["P1"].raw_text.startswith("accepted from forms: From your 39 follow-up forms")
     assert "33 of 39" in screen.last  # the review or the next question confirms it
+    # the unique participants given (O3) are what cost per participant divides by
+    assert await reported_count(opened.grantee.id, opened.round.period, "O3") == 10
+    assert await reported_count(opened.grantee.id, "another period", "O3") is None
 
 
 async def test_a_grantee_can_type_their_own_figures_instead(opened: CheckInContext) -> None:

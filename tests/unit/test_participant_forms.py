@@ -269,3 +269,18 @@ def test_ordinary_arrivals_are_not_held() -> None:
         for i in range(20)
     ]
     assert to_hold(arrivals) == frozenset()
+
+
+def test_the_report_gives_cost_per_participant_and_labels_its_evidence() -> None:
+    from bot.participants.report import describe
+
+    figures = figures_from_counts(FW, _counts(), {"follow_up": 39, "baseline": 20}, held=2)
+    lines = list(describe(FW, figures, {}, grant_amount=12_000, participants_count=48))
+    assert lines[0] == "Forms: 20 baseline, 39 follow-up."
+    assert lines[1].startswith("2 forms are held because they arrived like an automated burst")
+    assert "Cost per participant: £250 (grant £12,000, 48 participants)." in lines
+    assert any(
+        line.startswith("P1 levels: 50.0% at baseline, 84.6% at follow-up (unpaired")
+        for line in lines
+    )
+    assert not any("WELLBY" in line for line in lines)  # no paired life satisfaction change
