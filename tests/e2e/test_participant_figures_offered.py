@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
-
 import storage
-from bot import admin
 from bot.dispatcher import Dispatcher
 from bot.frameworks import framework_for
 from bot.participants.intake import Taken, take_form
 from conversations.state import SessionState
-from storage.db import database
 from storage.participants import reported_count
 from storage.records import CheckInContext
-from tests.e2e.test_dispatcher import EMAIL, EXAMPLES, NOW, Clock, Screen, make_dispatcher, said
-
-
-@pytest.fixture
-async def opened(db_url: str) -> AsyncIterator[CheckInContext]:
-    async with database(db_url):
-        programme = await admin.load_programme(EXAMPLES / "programme.toml")
-        await admin.import_grantees(EXAMPLES / "grantees.csv", programme.slug)
-        await admin.open_round(programme.slug, "2026 Q4", now=NOW, timezone="Europe/London")
-        (context,) = await storage.open_checkins_for_email(EMAIL)
-        yield context
+from tests.e2e.test_dispatcher import NOW, Clock, Screen, make_dispatcher, opened, said
 
 
 async def _store_forms(context: CheckInContext) -> None:
@@ -131,3 +116,6 @@ async def test_without_forms_nothing_is_offered(opened: CheckInContext) -> None:
     await _reply_until(dispatcher, opened, screen, "O8", 0)
     assert "How many baseline (entry) feedback forms" in screen.last
     assert all("Use these figures?" not in m for m in screen.messages)
+
+
+__all__ = ["opened"]  # the fixture, used by name

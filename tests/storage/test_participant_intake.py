@@ -15,17 +15,22 @@ FW = load_builtin("social_cohesion_v1")
 SAME = {"get_on_well": "definitely_agree", "belong": "very_strongly", "life_satisfaction": "10"}
 
 
-async def _online(grantee: Grantee, n: int, sender: str, fields: dict[str, str]) -> Taken:
-    taken = await take_form(
+async def _take(
+    grantee: Grantee, fields: dict[str, str], **how: object
+) -> Taken | SubmissionProblems:
+    values: dict[str, object] = {"kind": "follow_up", "channel": "online", "now": NOW}
+    values.update(how)
+    return await take_form(
         FW,
         grantee_id=grantee.id,
         period="2026-03",
-        kind="follow_up",
-        channel="online",
         fields=fields,
-        now=NOW + timedelta(seconds=20 * n),
-        sender=sender,
+        **values,
     )
+
+
+async def _online(grantee: Grantee, n: int, sender: str, fields: dict[str, str]) -> Taken:
+    taken = await _take(grantee, fields, now=NOW + timedelta(seconds=20 * n), sender=sender)
     assert isinstance(taken, Taken)
     return taken
 
@@ -61,31 +66,14 @@ async def test_identical_forms_from_many_addresses_are_held(grantees: list[Grant
 async def test_keyed_paper_forms_are_never_held(grantees: list[Grantee]) -> None:
     alder = grantees[0]
     for n in range(30):
-        taken = await take_form(
-            FW,
-            grantee_id=alder.id,
-            period="2026-03",
-            kind="follow_up",
-            channel="keyed",
-            fields=SAME,
-            now=NOW + timedelta(seconds=n),
-        )
+        taken = await _take(alder, SAME, channel="keyed", now=NOW + timedelta(seconds=n))
         assert isinstance(taken, Taken) and not taken.held
     assert (await p.form_counts(alder.id, "2026-03")).forms["follow_up"] == 30
 
 
 async def test_a_wrong_form_is_refused_and_nothing_stored(grantees: list[Grantee]) -> None:
     alder = grantees[0]
-    taken = await take_form(
-        FW,
-        grantee_id=alder.id,
-        period="2026-03",
-        kind="baseline",
-        channel="online",
-        fields={"get_on_well": "5"},
-        now=NOW,
-        sender="192.0.2.1",
-    )
+    taken = await _take(alder, {"get_on_well": "5"}, kind="baseline", sender="192.0.2.1")
     assert isinstance(taken, SubmissionProblems)
     assert "Choose one of" in taken.problems["get_on_well"]
     assert await p.responses(alder.id, "2026-03") == []
@@ -94,15 +82,7 @@ async def test_a_wrong_form_is_refused_and_nothing_stored(grantees: list[Grantee
 async def test_a_code_is_stored_only_as_its_keyed_hash(grantees: list[Grantee]) -> None:
     alder, birch, _ = grantees
     for grantee in (alder, birch):
-        await take_form(
-            FW,
-            grantee_id=grantee.id,
-            period="2026-03",
-            kind="baseline",
-            channel="paper",
-            fields={"belong": "1", "code": "ma07le"},
-            now=NOW,
-        )
+        await _take(grantee, {"belong": "1", "code": "ma07le"}, kind="baseline", channel="paper")
     (a,) = await p.coded_answers(alder.id)
     (b,) = await p.coded_answers(birch.id)
     assert "MA07LE" not in a.pair_key and a.pair_key != b.pair_key

@@ -21,7 +21,7 @@ def _form(grantee: Grantee, kind: str = "follow_up", **changes: object) -> Respo
         "answers": {"get_on_well": "tend_to_agree", "life_satisfaction": "7"},
     }
     values.update(changes)
-    return ResponseWrite(**values)  # type: ignore[arg-type]
+    return ResponseWrite(**values)
 
 
 async def test_counts_group_by_kind_item_and_answer(grantees: list[Grantee]) -> None:
