@@ -1,4 +1,8 @@
-"""`checkins participants`: participants' feedback forms: print, import, figures, delete, purge."""
+"""`checkins participants`: participants' feedback forms: print, import, figures, delete, purge.
+
+Each command imports what it needs when it runs, so that every other command (and the service,
+started through this CLI) starts no slower for them.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,6 @@ from typing import Annotated, Literal
 import typer
 
 from bot.clock import utc_now
-from bot.participants import admin as padmin
-from bot.participants.printable import form_link, form_token, printable_form
-from bot.participants.report import change_for, describe
-from conversations.participant_figures import figures_from_counts
-from storage.participants import form_counts, reported_count
 
 participants_app = typer.Typer(help="Participants' feedback forms.")
 
@@ -42,6 +41,8 @@ def form(
 ) -> None:
     """Write a grantee's printable form (HTML, print it from a browser), with its online link."""
     from bot.cli import _plain, _run, _settings
+    from bot.participants import admin as padmin
+    from bot.participants.printable import form_link, form_token, printable_form
 
     config = _settings(settings)
     where = _run(config, lambda: padmin.target(grantee, programme))
@@ -73,6 +74,7 @@ def import_forms(
 ) -> None:
     """Import paper forms typed into a CSV file; any bad row stops the whole file."""
     from bot.cli import _plain, _run, _settings
+    from bot.participants import admin as padmin
 
     config = _settings(settings)
 
@@ -93,6 +95,10 @@ def figures(
 ) -> None:
     """A grantee's figures from its forms for a period, and change where forms are paired."""
     from bot.cli import _plain, _run, _settings
+    from bot.participants import admin as padmin
+    from bot.participants.report import change_for, describe
+    from conversations.participant_figures import figures_from_counts
+    from storage.participants import form_counts, reported_count
 
     config = _settings(settings)
 
@@ -128,6 +134,7 @@ def delete(
 ) -> None:
     """Delete every participant form a grantee has collected (their check-in answers stay)."""
     from bot.cli import _plain, _run, _settings
+    from bot.participants import admin as padmin
 
     config = _settings(settings)
     where = _run(config, lambda: padmin.target(grantee, programme))
@@ -143,6 +150,7 @@ def delete(
 def purge(settings: SettingsPath = None) -> None:
     """Delete forms older than the retention period (participants.retention_days)."""
     from bot.cli import _plain, _run, _settings
+    from bot.participants import admin as padmin
 
     config = _settings(settings)
     days = config.participants.retention_days
