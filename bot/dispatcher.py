@@ -18,7 +18,7 @@ from bot.clock import Clock as Clock
 from bot.clock import utc_now as utc_now
 from bot.frameworks import framework_for
 from bot.outbox import Outbox
-from bot.participants.offer import form_suggestions
+from bot.participants.offer import form_suggestions, step_with_offers
 from bot.rendering import ConversationView
 from conversations import engine
 from conversations.framework import Framework
@@ -165,9 +165,10 @@ class Dispatcher:
             round_open=context.round.is_open,
             max_invalid_attempts=self.max_invalid_attempts,
             contact_hint=self.contact_hint,
-            suggestions=await self.suggestions(context),
         )
-        transition = engine.offer(step(framework, state, options), options)
+        transition = await step_with_offers(
+            step, framework, state, options, context, self.suggestions
+        )
         view = self.view(context)
         recipient = channel.recipient(context)
         payload = channel.render(transition.prompts, view)
