@@ -20,6 +20,7 @@ from rich.table import Table
 from bot import admin
 from bot.channels.base import InboundMessage
 from bot.channels.console import ConsoleChannel
+from bot.cli_participants import participants_app
 from bot.cli_schedule import grantee_app, round_close, schedule_app
 from bot.cli_status import status
 from bot.cli_web import web_app
@@ -55,6 +56,7 @@ app.command("status")(status)
 email_app = typer.Typer(help="Check-ins by email.")
 app.add_typer(email_app, name="email")
 app.add_typer(web_app, name="web")
+app.add_typer(participants_app, name="participants")
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

@@ -18,6 +18,7 @@ from bot.clock import Clock as Clock
 from bot.clock import utc_now as utc_now
 from bot.frameworks import framework_for
 from bot.outbox import Outbox
+from bot.participants.offer import form_suggestions, step_with_offers
 from bot.rendering import ConversationView
 from conversations import engine
 from conversations.framework import Framework
@@ -101,6 +102,8 @@ class Dispatcher:
         )
         self.interpreters: list[Interpreter] = []
         self.form_links: FormLinks | None = None  # set when the web check-in is served
+        # the figures participants' forms supply, offered when their questions are asked
+        self.suggestions = form_suggestions
 
     async def start(self, checkin_id: int, channel: str, occasion: str) -> StepReport:
         """Send a check-in's opening message, or where it stands, once per occasion.
@@ -174,7 +177,9 @@ class Dispatcher:
             max_invalid_attempts=self.max_invalid_attempts,
             contact_hint=self.contact_hint,
         )
-        transition = step(framework, state, options)
+        transition = await step_with_offers(
+            step, framework, state, options, context, self.suggestions
+        )
         view = await self.linked_view(context, channel_name)
         recipient = channel.recipient(context)
         payload = channel.render(transition.prompts, view)

@@ -25,15 +25,19 @@ COLUMNS = (
     "timezone",
     "activity_type",
     "local_authority",
+    "grant_amount",
 )
-# A programme without Slack need not carry an empty column.
-OPTIONAL_COLUMNS = frozenset({"slack_user_id"})
+# A programme without Slack need not carry an empty column; the grant amount (in pounds, for
+# cost per participant) is given only where it is known.
+OPTIONAL_COLUMNS = frozenset({"slack_user_id", "grant_amount"})
+_AMOUNT = re.compile(r"^£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
 SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 # Spellings people reasonably type in a heading; the value is the column they mean.
 _COLUMN_ALIASES = {
     "organization": "organisation",
     "time_zone": "timezone",
     "slack_id": "slack_user_id",
+    "grant": "grant_amount",
 }
 _ZONE_ABBREVIATIONS = {"bst": "Europe/London", "uk": "Europe/London"}
 _NEEDS = {
@@ -221,6 +225,7 @@ class _RowChecker:
             timezone=value["timezone"],
             activity_type=value["activity_type"],
             local_authority=value["local_authority"],
+            grant_amount=float(value["grant_amount"]) if value.get("grant_amount") else None,
         )
 
     def _add(self, row: int, column: str | None, message: str) -> None:
@@ -260,6 +265,16 @@ class _RowChecker:
             suggestion = suggest_timezone(given)
             hint = f"did you mean {suggestion!r}?" if suggestion else "use one like 'Europe/London'"
             self._add(row, name, f"{given!r} is not a time zone name; {hint}")
+        if name == "grant_amount":
+            if not _AMOUNT.match(given):
+                self._add(
+                    row,
+                    name,
+                    f"{given!r} is not an amount in pounds such as 12000 or £12,500.50; "
+                    "leave it empty if you do not want cost per participant shown",
+                )
+                return given
+            return given.lstrip("£").strip().replace(",", "")
         if name == "activity_type":
             if given.lower() not in self.allowed_set:
                 self._add(

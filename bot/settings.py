@@ -36,7 +36,13 @@ SLACK_ENV_NAMES = {
     "SLACK_SIGNING_SECRET": "signing_secret",
     "SLACK_APP_TOKEN": "app_token",
 }
-SECRET_KEYS = ("email.smtp_password", "slack.bot_token", "slack.signing_secret", "slack.app_token")
+SECRET_KEYS = (
+    "email.smtp_password",
+    "slack.bot_token",
+    "slack.signing_secret",
+    "slack.app_token",
+    "participants.link_secret",
+)
 DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 # Token-type prefixes are public knowledge, so showing them helps spot a swapped token safely.
@@ -243,6 +249,15 @@ class WebSettings(_Section):
         return self.public_url or f"http://{self.host}:{port or self.port}"
 
 
+class ParticipantSettings(_Section):
+    retention_days: int = Field(
+        730, ge=30, description="Participants' forms are deleted this many days after arrival."
+    )
+    link_secret: SecretStr | None = Field(
+        None, description="CHECKINS_PARTICIPANTS__LINK_SECRET: makes form links unguessable."
+    )
+
+
 class LoggingSettings(_Section):
     level: str = Field("INFO", description="CRITICAL, ERROR, WARNING, INFO or DEBUG.")
 
@@ -279,6 +294,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     conversation: ConversationSettings = Field(default_factory=ConversationSettings)
     web: WebSettings = Field(default_factory=WebSettings)
+    participants: ParticipantSettings = Field(default_factory=ParticipantSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     _path: Path | None = PrivateAttr(None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from conversations.answers import Rejection, format_answer, parse_answer
 from conversations.framework import Framework, Question
@@ -34,6 +35,7 @@ from conversations.state import (
     SkippedNote,
     Status,
     Stopped,
+    Suggestion,
     Transition,
     Welcome,
 )
@@ -44,6 +46,11 @@ _COMMAND = re.compile(
     re.IGNORECASE,
 )
 _SUBMIT_WORDS = {"submit", "send", "done", "confirm", "yes"}
+_ACCEPT = re.compile(
+    r"^\s*(yes|y|yep|ok|okay|accept|use (these|them|those|this|it)( figures?)?)[\s.!]*$",
+    re.IGNORECASE,
+)
+ACCEPTED_PREFIX = "accepted from forms: "
 
 
 def new_state(framework: Framework) -> SessionState:
@@ -78,6 +85,19 @@ def advance(
     if reply.question_id is not None and not reply.strict:
         return _answer_targeted(framework, state, reply, options)
     return _text(framework, state, reply.text, options)
+
+
+def offer(transition: Transition, options: EngineOptions) -> Transition:
+    """Attach the forms' figure to every question asked that one can answer."""
+    if not options.suggestions:
+        return transition
+    prompts = tuple(
+        replace(p, suggestion=options.suggestions[p.question_id])
+        if isinstance(p, Ask) and p.question_id in options.suggestions
+        else p
+        for p in transition.prompts
+    )
+    return replace(transition, prompts=prompts)
 
 
 def where(framework: Framework, state: SessionState) -> tuple[Prompt, ...]:
@@ -320,7 +340,14 @@ def _answer(
     *,
     targeted: bool = False,
 ) -> Transition:
-    parsed = parse_answer(q, text)
+    suggestion = options.suggestions.get(q.id)
+    if suggestion is not None and _ACCEPT.match(text):
+        # the grantee took the forms' figure: it is checked like a typed one, and the stored
+        # raw text says where it came from
+        text = ACCEPTED_PREFIX + suggestion.source
+        parsed = parse_answer(q, _as_typed(suggestion))
+    else:
+        parsed = parse_answer(q, text)
     reason = parsed.reason if isinstance(parsed, Rejection) else None
     if not isinstance(parsed, Rejection):
         # rules are checked against what the answers will be, after withdrawals
@@ -398,6 +425,14 @@ def _begin(fw: Framework, state: SessionState) -> Transition:
 
 
 # ---- pure helpers ---------------------------------------------------------------------------
+
+
+def _as_typed(suggestion: Suggestion) -> str:
+    """A suggested value as a grantee would type it, so it passes the same checks."""
+    value = suggestion.value
+    if isinstance(value, dict):
+        return f"{value['x']} of {value['n']}"
+    return str(value)
 
 
 def _completed(fw: Framework, state: SessionState, *, edited: bool) -> Completed:

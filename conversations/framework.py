@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, mod
 
 from conversations.errors import FrameworkError
 from conversations.nations import place_of
+from conversations.participant_items import ParticipantForm, ParticipantItem, participant_problems
 
 FRAMEWORKS_DIR = Path(__file__).parent / "frameworks"
 ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_]{0,31}$"
@@ -266,10 +267,14 @@ class Framework(_Model):
     sections: tuple[Section, ...] = Field(min_length=1)
     questions: tuple[Question, ...] = Field(min_length=1)
     rules: tuple[Rule, ...] = ()
+    participant_form: ParticipantForm | None = None
+    participant_items: tuple[ParticipantItem, ...] = ()
 
     @model_validator(mode="after")
     def _check_graph(self) -> Framework:
         problems = list(_graph_problems(self))
+        kinds = {q.id: q.kind for q in self.questions}
+        problems += participant_problems(self.participant_form, self.participant_items, kinds)
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -515,9 +520,12 @@ def _locate(loc: list[int | str], data: object) -> str:
         name = str(raw_id) if raw_id is not None else f"#{loc[1] + 1}"
         if loc[0] == "rules" and isinstance(item, dict):
             name = f"{item.get('left', '?')} <= {item.get('right', '?')}"
-        noun = {"questions": "question", "sections": "section", "rules": "rule"}.get(
-            str(loc[0]), str(loc[0])
-        )
+        noun = {
+            "questions": "question",
+            "sections": "section",
+            "rules": "rule",
+            "participant_items": "participant item",
+        }.get(str(loc[0]), str(loc[0]))
         rest = [str(p) for p in loc[2:] if p not in _KIND_TAGS]
         return f"{noun} {name}" + (f", field {'.'.join(rest)}" if rest else "")
     return "framework field " + ".".join(str(p) for p in loc)

@@ -77,10 +77,20 @@ class Reply:
 
 
 @dataclass(frozen=True)
+class Suggestion:
+    """An answer the participants' forms supply, offered for the grantee to accept or replace."""
+
+    value: AnswerValue
+    source: str  # where it came from: "From your 39 follow-up forms: 33 agree that ..."
+
+
+@dataclass(frozen=True)
 class EngineOptions:
     round_open: bool = True  # completed check-ins can be edited only while the round is open
     max_invalid_attempts: int = 3  # after this many invalid answers in a row, offer a way out
     contact_hint: str = ""  # who to ask for help, e.g. "your programme officer"
+    # answers the participants' forms supply, by question id: offered, never assumed
+    suggestions: Mapping[str, Suggestion] = field(default_factory=dict)
 
 
 # ---- prompts: what the grantee should be told; channels render them ----------------------------
@@ -102,6 +112,7 @@ class Ask:
     section_start: bool  # first question of its section in this conversation
     current: str | None  # the answer already given, shown when going back or editing
     optional: bool
+    suggestion: Suggestion | None = None  # the forms' figure, to accept with "yes"
 
 
 @dataclass(frozen=True)

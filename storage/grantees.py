@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -32,6 +33,7 @@ def _spec_fields(spec: GranteeSpec) -> dict[str, Any]:
         "activity_type": spec.activity_type,
         "local_authority": spec.local_authority,
         "active": True,  # listed in an import means taking part again
+        "grant_amount": None if spec.grant_amount is None else Decimal(f"{spec.grant_amount:.2f}"),
     }
 
 

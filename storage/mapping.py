@@ -57,6 +57,7 @@ def grantee(row: m.Grantee) -> Grantee:
         active=bool(row.active),
         away_until=row.away_until,
         email_failing=bool(row.email_failing),
+        grant_amount=None if row.grant_amount is None else float(row.grant_amount),
     )
 
 

@@ -90,6 +90,8 @@ class Grantee(Model):
     active = fields.BooleanField(default=True, db_default=True)
     away_until = fields.DateField(null=True)
     email_failing = fields.BooleanField(default=False, db_default=False)
+    # the grant's amount in pounds, when the grantee file gives it (for cost per participant)
+    grant_amount = fields.DecimalField(max_digits=12, decimal_places=2, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -350,3 +352,51 @@ class WebLink(Model):
     class Meta:
         table = "web_link"
         indexes = (("checkin_id",),)
+
+
+class ParticipantResponse(Model):
+    """One participant's feedback form: no name, only when and how it came in, and its answers."""
+
+    id = fields.IntField(primary_key=True)
+    # a grantee's participants' forms are theirs: deleting the grantee's data takes these too
+    grantee: fields.ForeignKeyRelation[Grantee] = fields.ForeignKeyField(
+        "models.Grantee", related_name="participant_responses", on_delete=fields.OnDelete.CASCADE
+    )
+    grantee_id: int
+    period = fields.CharField(max_length=50)
+    kind = fields.CharField(max_length=12)  # baseline | follow_up
+    channel = fields.CharField(max_length=12)  # online | paper | keyed
+    framework = fields.CharField(max_length=140)  # "<framework id>@<version>" the form came from
+    received_at = fields.DatetimeField()
+    held = fields.BooleanField(default=False, db_default=False)  # waits for the grantee's word
+    age_band = fields.CharField(max_length=20, null=True)
+    pair_key = fields.CharField(max_length=64, null=True)  # the participant code, keyed hash
+    source_key = fields.CharField(max_length=64, null=True)  # the sender's address, keyed hash
+    signature = fields.CharField(max_length=64)  # digest of the answers: identical forms match
+    answered = fields.IntField()  # how many questions it answers
+
+    answers: fields.ReverseRelation[ParticipantAnswer]
+
+    class Meta:
+        table = "participant_response"
+        indexes = (("grantee_id", "period", "kind"), ("received_at",))
+
+
+class ParticipantAnswer(Model):
+    id = fields.IntField(primary_key=True)
+    response: fields.ForeignKeyRelation[ParticipantResponse] = fields.ForeignKeyField(
+        "models.ParticipantResponse", related_name="answers", on_delete=fields.OnDelete.CASCADE
+    )
+    response_id: int
+    item_id = fields.CharField(max_length=40)
+    value = fields.CharField(max_length=40)
+    # copies of the form's columns, so a grantee's figures are one index-only grouped scan
+    grantee_id = fields.IntField()
+    period = fields.CharField(max_length=50)
+    kind = fields.CharField(max_length=12)
+    held = fields.BooleanField(default=False, db_default=False)
+
+    class Meta:
+        table = "participant_answer"
+        unique_together = (("response", "item_id"),)
+        indexes = (("grantee_id", "period", "held", "kind", "item_id", "value"),)

@@ -47,6 +47,7 @@ class GranteeSpec:
     timezone: str  # IANA name, already validated
     activity_type: str
     local_authority: str
+    grant_amount: float | None = None  # pounds; None when the grantee file leaves it out
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class Grantee:
     active: bool
     away_until: date | None
     email_failing: bool
+    grant_amount: float | None = None  # pounds, when known
 
 
 @dataclass(frozen=True)

@@ -196,6 +196,8 @@ def ask_blocks(ask: Ask, view: ConversationView) -> list[Block]:
     q = view.framework.question(ask.question_id)
     tag = round_tag(view.programme_name, view.period)
     blocks = question_blocks(ask, view)
+    if ask.suggestion is not None:
+        blocks.append(context(f"{escape(ask.suggestion.source)} Reply *yes* to use it."))
     if ask.current is not None:
         blocks.append(context(f"Your answer so far: *{escape(ask.current)}*"))
     choices = answer_choices(q)

@@ -30,12 +30,20 @@ TABLES = {
     "grantee_preference",
     "round_event",
     "web_link",
+    "participant_response",
+    "participant_answer",
     "tortoise_migrations",
 }
 
 # Every idempotency guarantee in the design rests on one of these.
 # every migration in storage/migrations, in the order they apply
-MIGRATIONS = ["0001_initial", "0002_email_threads", "0003_scheduling", "0005_web_links"]
+MIGRATIONS = [
+    "0001_initial",
+    "0002_email_threads",
+    "0003_scheduling",
+    "0005_web_links",
+    "0006_participant_responses",
+]
 UNIQUE = {
     ("funder", ("slug",)),
     ("programme", ("slug",)),
@@ -53,6 +61,7 @@ UNIQUE = {
     ("grantee_preference", ("grantee_id",)),
     ("round_event", ("round_id", "kind")),  # contacts told once per round
     ("web_link", ("token_hash",)),  # a token's hash names one link
+    ("participant_answer", ("response_id", "item_id")),  # one answer per item per form
 }
 
 
