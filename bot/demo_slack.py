@@ -166,7 +166,6 @@ async def run_slack_demo(directory: Path, out: Console) -> None:
             "http_port": 0,
             "bot_token": "xoxb-demo",
             "signing_secret": SECRET,
-            "messages_per_second": 1000.0,  # the stand-in has no rate limit to respect
         },
         email={"inbound_port": 0},  # the email inbound server starts too: any free port
     )

@@ -33,6 +33,8 @@ from conversations.state import (
 )
 from storage.plans import Statement
 from storage.records import (
+    BULK,
+    INTERACTIVE,
     AnswerWrite,
     CheckInContext,
     InboundKey,
@@ -91,11 +93,14 @@ class Dispatcher:
         )
         self.interpreters: list[Interpreter] = []
 
-    async def start(self, checkin_id: int, channel: str, occasion: str) -> StepReport:
+    async def start(
+        self, checkin_id: int, channel: str, occasion: str, *, lane: str = BULK
+    ) -> StepReport:
         """Send a check-in's opening message, or where it stands, once per occasion.
 
         The occasion names why ("round-12" when a round opens, a terminal session's id), so
-        that running the same job twice sends nothing new.
+        that running the same job twice sends nothing new. `lane`: BULK for a round's opening
+        (nobody is waiting this second), INTERACTIVE when someone asked (/checkin).
         """
         context = await storage.load_checkin_context(checkin_id)
         key = f"{channel}:start:{checkin_id}:{occasion}"
@@ -108,6 +113,7 @@ class Dispatcher:
             inbound=None,
             idempotency_key=key,
             actor="system",
+            lane=lane,
         )
 
     async def handle(
@@ -146,6 +152,7 @@ class Dispatcher:
         actor: str,
         also: Sequence[Statement] = (),
         send_after: bool = False,
+        lane: str = INTERACTIVE,
     ) -> StepReport:
         """Run one engine step for a check-in and save it with its messages, once.
 
@@ -153,7 +160,8 @@ class Dispatcher:
         this with their own step function; everything else goes through start() and handle().
         With `send_after`, it returns once the step is saved and sends its messages after: a
         mail server waiting for our 250 need not wait for our relay. Either way a check-in's
-        messages go out in order, each step's after those of the step before.
+        messages go out in order, each step's after those of the step before. `lane`: a
+        step is a reply someone waits for (INTERACTIVE) unless the caller says otherwise.
         """
         channel = self.channels[channel_name]
         framework = framework_for(context.programme)
@@ -180,8 +188,9 @@ class Dispatcher:
             actor=actor,
             now=self.clock(),
             inbound=inbound,
-            outbound=[OutboundWrite(idempotency_key, channel_name, recipient, payload)],
+            outbound=[OutboundWrite(idempotency_key, channel_name, recipient, payload, lane)],
             claim_for=self.outbox.lease,  # sent right below, without a separate claim
+            holder=self.outbox.holder,
             also=also,
         )
         if result.outcome is StepOutcome.DUPLICATE:
@@ -190,7 +199,8 @@ class Dispatcher:
         if result.outcome is StepOutcome.CONFLICT:
             return await self._tell_conflict(result.checkin.state, context, channel, inbound, view)
         deliveries = tuple(
-            Delivery(outbound_id, recipient, payload) for outbound_id in result.outbound_ids
+            Delivery(outbound_id, recipient, payload, lane=lane)
+            for outbound_id in result.outbound_ids
         )
         # completing (submit) changes no answer; an edit after completing changes one
         just_completed = context.checkin.status != Status.COMPLETED.value
@@ -274,11 +284,11 @@ class Dispatcher:
                 inbound, now=self.clock(), outcome="conflict", checkin_id=context.checkin.id
             )
         ids = await storage.enqueue_outbound(
-            [OutboundWrite(key, channel.name, recipient, payload)],
+            [OutboundWrite(key, channel.name, recipient, payload, INTERACTIVE)],
             checkin_id=context.checkin.id,
             now=self.clock(),
         )
-        deliveries = tuple(Delivery(i, recipient, payload) for i in ids)
+        deliveries = tuple(Delivery(i, recipient, payload, lane=INTERACTIVE) for i in ids)
         await self.outbox.send_now(ids)
         return StepReport(StepOutcome.CONFLICT, prompts, deliveries)
 

@@ -40,6 +40,7 @@ from storage.messages import (
     outbound_counts,
     pending_outbound,
     record_inbound,
+    take_back_unfinished,
 )
 from storage.programmes import (
     get_programme,
@@ -67,6 +68,7 @@ from storage.schedule import (
     stop_round_schedules,
     unanswered,
 )
+from storage.send_pauses import current_pauses, forget_pauses, pause_sending
 from storage.slack_links import (
     OpenCheckIn,
     completed_checkins_for_slack_user,
@@ -99,6 +101,7 @@ __all__ = [
     "completed_checkins_for_slack_user",
     "connect",
     "current_database",
+    "current_pauses",
     "current_round",
     "database",
     "disconnect",
@@ -108,6 +111,7 @@ __all__ = [
     "find_email_thread",
     "find_grantees_by_email",
     "finish_send",
+    "forget_pauses",
     "get_checkin",
     "get_programme",
     "get_programme_by_id",
@@ -127,6 +131,7 @@ __all__ = [
     "open_round",
     "outbound_counts",
     "outgoing_email",
+    "pause_sending",
     "pending_outbound",
     "ping",
     "preferences",
@@ -148,6 +153,7 @@ __all__ = [
     "snooze",
     "stop_checkin_schedule",
     "stop_round_schedules",
+    "take_back_unfinished",
     "tortoise_config",
     "unanswered",
     "upgrade",

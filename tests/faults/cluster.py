@@ -331,7 +331,6 @@ smtp_starttls = false
 api_base_url = "{standin.api_url}"
 http_host = "127.0.0.1"
 http_port = 0
-messages_per_second = 1000.0
 
 [schedule]
 tick_seconds = 1

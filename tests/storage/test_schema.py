@@ -34,7 +34,7 @@ TABLES = {
 
 # Every idempotency guarantee in the design rests on one of these.
 # every migration in storage/migrations, in the order they apply
-MIGRATIONS = ["0001_initial", "0002_email_threads", "0003_scheduling"]
+MIGRATIONS = ["0001_initial", "0002_email_threads", "0003_scheduling", "0004_send_pauses"]
 UNIQUE = {
     ("funder", ("slug",)),
     ("programme", ("slug",)),

@@ -66,7 +66,6 @@ def slack_settings(db_url: str, api_url: str, **slack: Any) -> Settings:
         "http_port": 0,
         "bot_token": "xoxb-test-token",
         "signing_secret": SECRET,
-        "messages_per_second": 1000.0,
         **slack,
     }
     # the whole service starts, email inbound server included: any free port, never 2525
