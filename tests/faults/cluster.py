@@ -28,6 +28,7 @@ import asyncpg  # type: ignore[import-untyped]
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot import admin
+from bot.channels.slack_standin_limits import SCRIPTED_PACE, SlackLimits
 from bot.schedule_admin import open_round_now
 from storage.db import database
 from tests.faults.tally import TALLY
@@ -331,6 +332,8 @@ smtp_starttls = false
 api_base_url = "{standin.api_url}"
 http_host = "127.0.0.1"
 http_port = 0
+posts_per_conversation_per_second = {SCRIPTED_PACE["posts_per_conversation_per_second"]}
+post_burst_per_conversation = {SCRIPTED_PACE["post_burst_per_conversation"]:.0f}
 
 [schedule]
 tick_seconds = 1
@@ -751,7 +754,7 @@ async def ledger(
 @asynccontextmanager
 async def receivers(people: Sequence[Grantee]) -> AsyncIterator[tuple[SlackStandIn, MailSink]]:
     """The Slack stand-in and the relay sink, in the test's loop, on ports of their choosing."""
-    standin = SlackStandIn(workspace(people))
+    standin = SlackStandIn(workspace(people), limits=SlackLimits(**SCRIPTED_PACE))
     sink = MailSink()
     await standin.start()
     await sink.start()
