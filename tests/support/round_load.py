@@ -104,7 +104,12 @@ class RoundLoad:
         senders: Callable[[], Sequence[SignedSender]],
         answering: Sequence[Person],
         opening: Sequence[Person],
+        *,
+        think: float = 0.0,
     ) -> None:
+        """`think`: seconds a grantee takes to answer a question after it arrives (after the
+        first, which all answer at the same moment); a person takes more than one."""
+        self.think = think
         self.standin = standin
         self.senders = senders
         self.answering = list(answering)
@@ -143,6 +148,8 @@ class RoundLoad:
 
     async def _play(self, index: int, person: Person) -> None:
         for turn in range(TURNS):
+            if turn:
+                await asyncio.sleep(self.think)
             senders = self.senders()
             sender = senders[(index + turn) % len(senders)]  # alternate between instances
             before = len(self.dms[person.user])
