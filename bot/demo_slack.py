@@ -26,7 +26,7 @@ from bot.channels.slack_standin import (
     message_event,
     slash_command,
 )
-from bot.channels.slack_standin_limits import SCRIPTED_PACE, SlackLimits
+from bot.channels.slack_standin_limits import SCRIPTED_PACE, scripted_limits
 from bot.demo import DEMO_NOW, EXAMPLES, PERIOD, Grantee
 from bot.frameworks import framework_for
 from bot.service import build_service
@@ -159,7 +159,7 @@ async def run_slack_demo(directory: Path, out: Console) -> None:
     folder.mkdir(parents=True)
     # the demo's grantees answer in milliseconds: Slack's limits at a scripted pace
     standin = SlackStandIn(
-        {u: SlackUser(u, e) for u, e, _ in PEOPLE}, limits=SlackLimits(**SCRIPTED_PACE)
+        {u: SlackUser(u, e) for u, e, _ in PEOPLE}, limits=scripted_limits()
     )
     standin.users[STRANGER] = SlackUser(STRANGER, "visitor@example.org")
     await standin.start()

@@ -277,14 +277,17 @@ class Jobs:
             due = await storage.claim_due_sends(now=now, lease=self.lease, limit=self.batch)
             if not due:
                 return report.sent - before
-            queue = list(due)
-
-            async def worker() -> None:
-                while queue:
-                    await self._send_one(queue.pop(0), now, report)
-
-            await asyncio.gather(*(worker() for _ in range(min(SENDS_AT_ONCE, len(queue)))))
+            await self._send_several(list(due), now, report)
         return report.sent - before  # more is due: the next tick carries on
+
+    async def _send_several(self, due: list[DueSend], now: datetime, report: TickReport) -> None:
+        """SENDS_AT_ONCE workers take the batch's sends in order until none is left."""
+
+        async def worker() -> None:
+            while due:
+                await self._send_one(due.pop(0), now, report)
+
+        await asyncio.gather(*(worker() for _ in range(min(SENDS_AT_ONCE, len(due)))))
 
     async def _send_one(self, send: DueSend, now: datetime, report: TickReport) -> None:
         later = [t for t in send.plan[1:] if t > max(now, send.due_at)]

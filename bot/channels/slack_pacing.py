@@ -45,6 +45,7 @@ class Budget:
     """
 
     def __init__(self, per_second: float, burst: int, *, jitter: float = 0.1) -> None:
+        self.nominal = per_second
         self.per_second = per_second
         self.burst = burst
         self._margin = jitter * per_second
@@ -60,6 +61,14 @@ class Budget:
 
     def take(self) -> None:
         self._tokens -= 1.0
+        # back towards the full pace a little with each call that went through
+        self.per_second = min(self.nominal, self.per_second + self.nominal / 50)
+
+    def slow_down(self) -> None:
+        """Slack refused a call: others (another instance) use this budget too. Half the pace
+        for now, nothing left in hand; it grows back call by call."""
+        self.per_second = max(self.nominal / 4, self.per_second / 2)
+        self._tokens = min(self._tokens, 0.0)
 
     @property
     def full(self) -> bool:
@@ -129,6 +138,11 @@ class SlackPacer:
 
     async def rate_limited(self, method: str, seconds: float, conversation: str | None) -> None:
         """Slack said `ratelimited`: nobody calls `method` (in that conversation) for a while."""
+        budget = self._methods.get(method)
+        if budget is not None:
+            budget.slow_down()
+        if conversation is not None and method == POST:
+            self._conversation(conversation).slow_down()
         await self.board.pause(method, seconds)
         if conversation is not None and method == POST:
             await self.board.pause(f"{method}:{conversation}", seconds)

@@ -15,7 +15,7 @@ import aiohttp
 import storage
 from bot import admin
 from bot.channels.slack import EVENTS_PATH, SlackServer
-from bot.channels.slack_standin_limits import SCRIPTED_PACE, SlackLimits
+from bot.channels.slack_standin_limits import SCRIPTED_PACE, scripted_limits
 from bot.frameworks import framework_for
 from bot.service import Service, build_service
 from bot.settings import Settings
@@ -63,7 +63,7 @@ def workspace() -> dict[str, SlackUser]:
 
 def scripted_standin(users: Mapping[str, SlackUser] | None = None) -> SlackStandIn:
     """The stand-in with Slack's limits, at a scripted grantee's pace per conversation."""
-    return SlackStandIn(users, limits=SlackLimits(**SCRIPTED_PACE))
+    return SlackStandIn(users, limits=scripted_limits())
 
 
 def slack_settings(db_url: str, api_url: str, **slack: Any) -> Settings:
