@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache, partial
@@ -92,6 +93,15 @@ class Dispatcher:
             weakref.WeakValueDictionary()
         )
         self.interpreters: list[Interpreter] = []
+        self._answering = 0  # interactive steps under way
+        self._quiet = asyncio.Event()  # set while none is
+        self._quiet.set()
+
+    async def bulk_turn(self) -> None:
+        """Wait until no interactive step is under way: bulk work (a round's first messages,
+        reminders) starts its next message only then, so someone answering never shares the
+        database and the loop with it."""
+        await self._quiet.wait()
 
     async def start(
         self, checkin_id: int, channel: str, occasion: str, *, lane: str = BULK
@@ -163,6 +173,48 @@ class Dispatcher:
         messages go out in order, each step's after those of the step before. `lane`: a
         step is a reply someone waits for (INTERACTIVE) unless the caller says otherwise.
         """
+        with self._answering_while(lane == INTERACTIVE):
+            return await self._step(
+                context,
+                channel_name,
+                step,
+                inbound=inbound,
+                idempotency_key=idempotency_key,
+                actor=actor,
+                also=also,
+                send_after=send_after,
+                lane=lane,
+            )
+
+    @contextlib.contextmanager
+    def _answering_while(self, interactive: bool) -> Iterator[None]:
+        """Count an interactive step under way (see bulk_turn)."""
+        if not interactive:
+            yield
+            return
+        self._answering += 1
+        self._quiet.clear()
+        try:
+            yield
+        finally:
+            self._answering -= 1
+            if not self._answering:
+                self._quiet.set()
+
+    async def _step(
+        self,
+        context: CheckInContext,
+        channel_name: str,
+        step: Step,
+        *,
+        inbound: InboundKey | None,
+        idempotency_key: str,
+        actor: str,
+        also: Sequence[Statement] = (),
+        send_after: bool = False,
+        lane: str = INTERACTIVE,
+    ) -> StepReport:
+        """step() itself, once the interactive count is taken care of."""
         channel = self.channels[channel_name]
         framework = framework_for(context.programme)
         state = _state_of(context, framework)

@@ -285,7 +285,9 @@ class Jobs:
 
         async def worker() -> None:
             while due:
-                await self._send_one(due.pop(0), now, report)
+                await self.dispatcher.bulk_turn()  # whoever is answering goes first
+                if due:
+                    await self._send_one(due.pop(0), now, report)
 
         await asyncio.gather(*(worker() for _ in range(min(SENDS_AT_ONCE, len(due)))))
 
