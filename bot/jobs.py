@@ -35,7 +35,11 @@ OPENING_SLACK = timedelta(days=1)
 RETRY_AFTER_ERROR = timedelta(minutes=5)
 RETRY_WITHOUT_CHANNEL = timedelta(hours=1)
 # one tick sends at most this many batches, so a huge round cannot hold up closing and notices
-MAX_BATCHES_PER_TICK = 50
+MAX_BATCHES_PER_TICK = 200
+# sends claimed at once: few, so that a batch is done well inside its claim's lease even when
+# people answering hold it up (see Dispatcher.bulk_turn): a send whose claim ran out is taken
+# by another instance as well
+BATCH = 20
 # first messages and reminders under way at once: each mostly waits for the database and the
 # service, and each is a different grantee's (their order does not matter); interactive
 # replies still go first, as they wait for none of these
@@ -84,7 +88,7 @@ class Jobs:
         *,
         timezone: str = "Europe/London",
         catch_up: timedelta = timedelta(hours=24),
-        batch: int = 200,
+        batch: int = BATCH,
         lease: timedelta = timedelta(minutes=5),
     ) -> None:
         self.dispatcher = dispatcher
