@@ -176,7 +176,7 @@ class SlackSettings(_Section):
     # Slack's documented limits (docs.slack.dev/apis/web-api/rate-limits): about one post a
     # second in each conversation with short bursts; Tier 3 (50+ a minute) for chat.update,
     # conversations.open and users.lookupByEmail; Tier 4 (100+ a minute) for views.publish and
-    # files.*. Each budget allows a burst of a sixth of a minute's calls.
+    # files.*. Each budget allows a burst of five seconds' worth of calls.
     posts_per_conversation_per_second: float = Field(
         1.0, gt=0, description="chat.postMessage pace in one conversation (DM or channel)."
     )

@@ -120,13 +120,13 @@ class SlackChannel:
             update = payload.get("update")
             if isinstance(update, Mapping):
                 method = UPDATE
-                await self.pacer.turn(method, lane=lane)
-                await self.client.chat_update(
-                    channel=update["channel"],
-                    ts=update["ts"],
-                    text=payload["text"],
-                    blocks=payload["blocks"],
-                )
+                async with self.pacer.pace(method, lane=lane):
+                    await self.client.chat_update(
+                        channel=update["channel"],
+                        ts=update["ts"],
+                        text=payload["text"],
+                        blocks=payload["blocks"],
+                    )
                 return f"{update['channel']}:{update['ts']}"
             upload = payload.get("upload")
             if isinstance(upload, Mapping):
@@ -145,18 +145,18 @@ class SlackChannel:
                     posted = found
                     self._after_post(delivery, user, posted)
                     return posted
-            await self.pacer.turn(POST, conversation=conversation, lane=lane)
             # posted to the user id: Slack puts it in the bot's DM with them and says which,
             # so no conversations.open (Tier 3, 50 a minute) is needed before a first message
-            response = await self.client.chat_postMessage(
-                channel=user,
-                text=payload["text"],
-                blocks=payload["blocks"],
-                metadata={
-                    "event_type": SENT_EVENT,
-                    "event_payload": {"outbound_id": delivery.outbound_id},
-                },
-            )
+            async with self.pacer.pace(POST, conversation=conversation, lane=lane):
+                response = await self.client.chat_postMessage(
+                    channel=user,
+                    text=payload["text"],
+                    blocks=payload["blocks"],
+                    metadata={
+                        "event_type": SENT_EVENT,
+                        "event_payload": {"outbound_id": delivery.outbound_id},
+                    },
+                )
             posted = f"{response['channel']}:{response['ts']}"
             self._after_post(delivery, user, posted)
             return posted
@@ -191,10 +191,10 @@ class SlackChannel:
         """The message posted for `outbound_id` before a crash, found in the DM's recent
         history by the metadata every post carries; None when it is not there."""
         channel = await self.dm_channel(user, lane=lane)
-        await self.pacer.turn(HISTORY, lane=lane)
-        response = await self.client.conversations_history(
-            channel=channel, limit=20, include_all_metadata=True
-        )
+        async with self.pacer.pace(HISTORY, lane=lane):
+            response = await self.client.conversations_history(
+                channel=channel, limit=20, include_all_metadata=True
+            )
         for message in response.get("messages") or []:
             metadata = message.get("metadata") or {}
             if (
@@ -216,17 +216,20 @@ class SlackChannel:
             # would leave it unexplained, so it waits its turn
             raise TemporaryFailure(f"waiting for {after} to be posted first")
         channel = await self.dm_channel(user, lane=lane)
-        await self.pacer.turn("files.getUploadURLExternal", lane=lane)
-        await self.pacer.turn("files.completeUploadExternal", lane=lane)
         try:
-            response = await self.client.files_upload_v2(
-                channel=channel,
-                file=base64.b64decode(str(upload["png"])),
-                filename=str(upload["filename"]),
-                title=str(upload["title"]),
-                alt_txt=upload.get("alt_txt"),
-                initial_comment=upload.get("initial_comment"),
-            )
+            # one call here, two Web API methods (and the upload itself) at Slack
+            async with (
+                self.pacer.pace("files.getUploadURLExternal", lane=lane),
+                self.pacer.pace("files.completeUploadExternal", lane=lane),
+            ):
+                response = await self.client.files_upload_v2(
+                    channel=channel,
+                    file=base64.b64decode(str(upload["png"])),
+                    filename=str(upload["filename"]),
+                    title=str(upload["title"]),
+                    alt_txt=upload.get("alt_txt"),
+                    initial_comment=upload.get("initial_comment"),
+                )
         except SlackRequestError as exc:  # the upload URL refused the bytes; nothing was shared
             raise TemporaryFailure(f"Slack file upload failed: {exc}") from exc
         shared = response.get("file") or {}
@@ -234,9 +237,9 @@ class SlackChannel:
 
     async def publish_home(self, user_id: str, view: Mapping[str, Any]) -> None:
         """The App Home tab, at views.publish's pace (someone just opened it)."""
-        await self.pacer.turn("views.publish", lane=INTERACTIVE)
         try:
-            await self.client.views_publish(user_id=user_id, view=dict(view))
+            async with self.pacer.pace("views.publish", lane=INTERACTIVE):
+                await self.client.views_publish(user_id=user_id, view=dict(view))
         except SlackApiError as exc:
             seconds = rate_limit_seconds(exc)
             if seconds is not None:
@@ -269,9 +272,9 @@ class SlackChannel:
         if not recipient.startswith(EMAIL_RECIPIENT):
             return recipient
         email = recipient.removeprefix(EMAIL_RECIPIENT)
-        await self.pacer.turn("users.lookupByEmail", lane=lane)
         try:
-            response = await self.client.users_lookupByEmail(email=email)
+            async with self.pacer.pace("users.lookupByEmail", lane=lane):
+                response = await self.client.users_lookupByEmail(email=email)
         except SlackApiError as exc:
             if exc.response.get("error") == "users_not_found":
                 raise PermanentFailure(
@@ -287,8 +290,8 @@ class SlackChannel:
         if user_id.startswith(_CONVERSATION_PREFIXES):  # a channel (a funder digest), not a person
             return user_id
         if user_id not in self._dm_channels:
-            await self.pacer.turn("conversations.open", lane=lane)
-            response = await self.client.conversations_open(users=user_id)
+            async with self.pacer.pace("conversations.open", lane=lane):
+                response = await self.client.conversations_open(users=user_id)
             self._dm_channels[user_id] = str(response["channel"]["id"])
         return self._dm_channels[user_id]
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -61,14 +62,19 @@ class Budget:
 
     def take(self) -> None:
         self._tokens -= 1.0
-        # back towards the full pace a little with each call that went through
-        self.per_second = min(self.nominal, self.per_second + self.nominal / 50)
+        # back towards the full pace a little with each call that went through: slowly, as
+        # another instance sharing the budget may be doing the same
+        self.per_second = min(self.nominal, self.per_second + self.nominal / 200)
+
+    def settle(self, now: float) -> None:
+        """The call is answered: no refill is counted for the time it took."""
+        self._at = max(self._at, now)
 
     def slow_down(self) -> None:
-        """Slack refused a call: others (another instance) use this budget too. Half the pace
-        for now, nothing left in hand; it grows back call by call."""
+        """Slack refused a call: others (another instance) use this budget too. A slower pace
+        for now, down to a quarter; it grows back call by call (the pause itself is
+        Retry-After's)."""
         self.per_second = max(self.nominal / 4, self.per_second / 2)
-        self._tokens = min(self._tokens, 0.0)
 
     @property
     def full(self) -> bool:
@@ -77,8 +83,12 @@ class Budget:
 
 
 def per_minute(calls: float) -> Budget:
-    """A workspace budget of `calls` a minute allowing a burst of a sixth of them."""
-    return Budget(calls / 60.0, max(1, int(calls // 6)))
+    """A workspace budget of `calls` a minute allowing a burst of five seconds' worth.
+
+    Slack welcomes "sporadic bursts" without saying how large; a small one leaves room for
+    another instance's (each instance keeps its own budget).
+    """
+    return Budget(calls / 60.0, max(1, int(calls // 12)))
 
 
 def method_budgets(settings: SlackSettings) -> dict[str, Budget]:
@@ -115,8 +125,24 @@ class SlackPacer:
         self._methods = method_budgets(self.settings)
         self._conversations: dict[str, Budget] = {}
 
-    async def turn(self, method: str, *, conversation: str | None = None, lane: str = BULK) -> None:
-        """Wait for this call's turn; TemporaryFailure when Slack asked us to wait longer."""
+    @contextlib.asynccontextmanager
+    async def pace(
+        self, method: str, *, conversation: str | None = None, lane: str = BULK
+    ) -> AsyncIterator[None]:
+        """Around one call: its turn first; once it is answered, Slack has counted it (its
+        budget is refilled from then on, however late the request left or arrived)."""
+        budgets = await self.turn(method, conversation=conversation, lane=lane)
+        try:
+            yield
+        finally:
+            for budget in budgets:
+                budget.settle(time.monotonic())
+
+    async def turn(
+        self, method: str, *, conversation: str | None = None, lane: str = BULK
+    ) -> list[Budget]:
+        """Wait for this call's turn (the budgets it used); TemporaryFailure when Slack asked
+        us to wait longer."""
         scopes = [method] if conversation is None else [method, f"{method}:{conversation}"]
         left = await self.board.left(*scopes)
         if left > 0:
@@ -133,8 +159,9 @@ class SlackPacer:
             if wait <= 0:
                 for b, _ in budgets:
                     b.take()
-                return
+                return [b for b, _ in budgets]
             await asyncio.sleep(wait)
+        return []
 
     async def rate_limited(self, method: str, seconds: float, conversation: str | None) -> None:
         """Slack said `ratelimited`: nobody calls `method` (in that conversation) for a while."""

@@ -35,6 +35,7 @@ class Call:
     method: str
     params: dict[str, Any]
     response: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when the stand-in answered it
 
 
 @dataclass

@@ -102,10 +102,10 @@ class CosmeticUpdates:
     async def _send(self, target: str, pending: _Pending) -> None:
         channel, _, ts = target.partition(":")
         try:
-            await self.pacer.turn(UPDATE, lane=BULK)
-            await self.client.chat_update(
-                channel=channel, ts=ts, text=pending.text, blocks=pending.blocks
-            )
+            async with self.pacer.pace(UPDATE, lane=BULK):
+                await self.client.chat_update(
+                    channel=channel, ts=ts, text=pending.text, blocks=pending.blocks
+                )
         except TemporaryFailure as exc:  # paused: it waits its turn again
             await self._later(target, pending, exc.retry_after)
         except SlackApiError as exc:

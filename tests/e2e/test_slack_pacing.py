@@ -30,9 +30,10 @@ async def standin(db: str) -> AsyncIterator[SlackStandIn]:
         await running.stop()
 
 
-def channel_for(standin: SlackStandIn) -> SlackChannel:
+def channel_for(standin: SlackStandIn, **pace: float) -> SlackChannel:
     """A Slack channel as one service instance has it (its own pacer and memory)."""
-    return SlackChannel(AsyncWebClient(token="xoxb-test", base_url=standin.api_url), Renderer())
+    client = AsyncWebClient(token="xoxb-test", base_url=standin.api_url)
+    return SlackChannel(client, Renderer(), settings=SlackSettings.model_validate(pace))
 
 
 def question(n: int) -> dict[str, object]:
