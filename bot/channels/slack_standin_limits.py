@@ -100,12 +100,13 @@ def _peek(bucket: _Bucket, now: float) -> float:
 
 
 # A scripted grantee (the demo, tests that drive whole check-ins) answers in milliseconds, which
-# no person does. Those runs keep Slack's limits, at this pace per conversation, set alike on the
-# stand-in (scripted_limits()) and in the bot's [slack] settings; the pacing itself
-# is tested and benchmarked at Slack's own figures.
+# no person does. Those runs keep Slack's limits, at this pace per conversation (and for the
+# answers shown in place, one per answer), set alike on the stand-in (scripted_limits()) and in
+# the bot's [slack] settings; the pacing itself is tested and benchmarked at Slack's own figures.
 SCRIPTED_PACE: dict[str, float] = {
     "posts_per_conversation_per_second": 20.0,
     "post_burst_per_conversation": 10,
+    "updates_per_minute": 1200.0,
 }
 
 
@@ -114,4 +115,5 @@ def scripted_limits() -> SlackLimits:
     return SlackLimits(
         posts_per_conversation_per_second=SCRIPTED_PACE["posts_per_conversation_per_second"],
         post_burst_per_conversation=int(SCRIPTED_PACE["post_burst_per_conversation"]),
+        tiers={**TIERS, "chat.update": SCRIPTED_PACE["updates_per_minute"]},
     )
