@@ -29,6 +29,7 @@ TABLES = {
     "checkin_schedule",
     "grantee_preference",
     "round_event",
+    "send_pause",
     "tortoise_migrations",
 }
 
@@ -51,6 +52,7 @@ UNIQUE = {
     ("checkin_schedule", ("checkin_id",)),  # one schedule per check-in
     ("grantee_preference", ("grantee_id",)),
     ("round_event", ("round_id", "kind")),  # contacts told once per round
+    ("send_pause", ("channel", "scope")),  # one stored pause per method or conversation
 }
 
 
