@@ -26,6 +26,7 @@ from bot.channels.slack_standin import (
     message_event,
     slash_command,
 )
+from bot.channels.slack_standin_limits import SCRIPTED_PACE, scripted_limits
 from bot.demo import DEMO_NOW, EXAMPLES, PERIOD, Grantee
 from bot.frameworks import framework_for
 from bot.service import build_service
@@ -52,7 +53,7 @@ def _dm_lines(calls: list[Call], user: str) -> list[str]:
     """The bot's side of a DM as text: new messages, and messages updated with an answer."""
     lines: list[str] = []
     for call in calls:
-        if call.params.get("channel") != f"D{user}" or not call.response.get("ok"):
+        if call.response.get("channel") != f"D{user}" or not call.response.get("ok"):
             continue
         text = str(call.params.get("text", ""))
         if call.method == "chat.postMessage":
@@ -156,7 +157,10 @@ async def run_slack_demo(directory: Path, out: Console) -> None:
     folder = directory / "slack"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    standin = SlackStandIn({u: SlackUser(u, e) for u, e, _ in PEOPLE})
+    # the demo's grantees answer in milliseconds: Slack's limits at a scripted pace
+    standin = SlackStandIn(
+        {u: SlackUser(u, e) for u, e, _ in PEOPLE}, limits=scripted_limits()
+    )
     standin.users[STRANGER] = SlackUser(STRANGER, "visitor@example.org")
     await standin.start()
     settings = Settings(
@@ -166,7 +170,7 @@ async def run_slack_demo(directory: Path, out: Console) -> None:
             "http_port": 0,
             "bot_token": "xoxb-demo",
             "signing_secret": SECRET,
-            "messages_per_second": 1000.0,  # the stand-in has no rate limit to respect
+            **SCRIPTED_PACE,
         },
         email={"inbound_port": 0},  # the email inbound server starts too: any free port
         web={"port": 0},

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache, partial
@@ -34,6 +35,8 @@ from conversations.state import (
 )
 from storage.plans import Statement
 from storage.records import (
+    BULK,
+    INTERACTIVE,
     AnswerWrite,
     CheckInContext,
     InboundKey,
@@ -104,12 +107,24 @@ class Dispatcher:
         self.form_links: FormLinks | None = None  # set when the web check-in is served
         # the figures participants' forms supply, offered when their questions are asked
         self.suggestions = form_suggestions
+        self._answering = 0  # interactive steps under way
+        self._quiet = asyncio.Event()  # set while none is
+        self._quiet.set()
 
-    async def start(self, checkin_id: int, channel: str, occasion: str) -> StepReport:
+    async def bulk_turn(self) -> None:
+        """Wait until no interactive step is under way: bulk work (a round's first messages,
+        reminders) starts its next message only then, so someone answering never shares the
+        database and the loop with it."""
+        await self._quiet.wait()
+
+    async def start(
+        self, checkin_id: int, channel: str, occasion: str, *, lane: str = BULK
+    ) -> StepReport:
         """Send a check-in's opening message, or where it stands, once per occasion.
 
         The occasion names why ("round-12" when a round opens, a terminal session's id), so
-        that running the same job twice sends nothing new.
+        that running the same job twice sends nothing new. `lane`: BULK for a round's opening
+        (nobody is waiting this second), INTERACTIVE when someone asked (/checkin).
         """
         context = await storage.load_checkin_context(checkin_id)
         key = f"{channel}:start:{checkin_id}:{occasion}"
@@ -122,6 +137,7 @@ class Dispatcher:
             inbound=None,
             idempotency_key=key,
             actor="system",
+            lane=lane,
         )
 
     async def handle(
@@ -160,6 +176,7 @@ class Dispatcher:
         actor: str,
         also: Sequence[Statement] = (),
         send_after: bool = False,
+        lane: str = INTERACTIVE,
     ) -> StepReport:
         """Run one engine step for a check-in and save it with its messages, once.
 
@@ -167,8 +184,51 @@ class Dispatcher:
         this with their own step function; everything else goes through start() and handle().
         With `send_after`, it returns once the step is saved and sends its messages after: a
         mail server waiting for our 250 need not wait for our relay. Either way a check-in's
-        messages go out in order, each step's after those of the step before.
+        messages go out in order, each step's after those of the step before. `lane`: a
+        step is a reply someone waits for (INTERACTIVE) unless the caller says otherwise.
         """
+        with self._answering_while(lane == INTERACTIVE):
+            return await self._step(
+                context,
+                channel_name,
+                step,
+                inbound=inbound,
+                idempotency_key=idempotency_key,
+                actor=actor,
+                also=also,
+                send_after=send_after,
+                lane=lane,
+            )
+
+    @contextlib.contextmanager
+    def _answering_while(self, interactive: bool) -> Iterator[None]:
+        """Count an interactive step under way (see bulk_turn)."""
+        if not interactive:
+            yield
+            return
+        self._answering += 1
+        self._quiet.clear()
+        try:
+            yield
+        finally:
+            self._answering -= 1
+            if not self._answering:
+                self._quiet.set()
+
+    async def _step(
+        self,
+        context: CheckInContext,
+        channel_name: str,
+        step: Step,
+        *,
+        inbound: InboundKey | None,
+        idempotency_key: str,
+        actor: str,
+        also: Sequence[Statement] = (),
+        send_after: bool = False,
+        lane: str = INTERACTIVE,
+    ) -> StepReport:
+        """step() itself, once the interactive count is taken care of."""
         channel = self.channels[channel_name]
         framework = framework_for(context.programme)
         state = _state_of(context, framework)
@@ -197,10 +257,11 @@ class Dispatcher:
             now=self.clock(),
             inbound=inbound,
             # a channel whose replies are its own pages (the web) queues nothing to send
-            outbound=[OutboundWrite(idempotency_key, channel_name, recipient, payload)]
+            outbound=[OutboundWrite(idempotency_key, channel_name, recipient, payload, lane)]
             if getattr(channel, "queues_messages", True)
             else [],
             claim_for=self.outbox.lease,  # sent right below, without a separate claim
+            holder=self.outbox.holder,
             also=also,
         )
         if result.outcome is StepOutcome.DUPLICATE:
@@ -209,7 +270,8 @@ class Dispatcher:
         if result.outcome is StepOutcome.CONFLICT:
             return await self._tell_conflict(result.checkin.state, context, channel, inbound, view)
         deliveries = tuple(
-            Delivery(outbound_id, recipient, payload) for outbound_id in result.outbound_ids
+            Delivery(outbound_id, recipient, payload, lane=lane)
+            for outbound_id in result.outbound_ids
         )
         # completing (submit) changes no answer; an edit after completing changes one
         just_completed = context.checkin.status != Status.COMPLETED.value
@@ -293,11 +355,11 @@ class Dispatcher:
                 inbound, now=self.clock(), outcome="conflict", checkin_id=context.checkin.id
             )
         ids = await storage.enqueue_outbound(
-            [OutboundWrite(key, channel.name, recipient, payload)],
+            [OutboundWrite(key, channel.name, recipient, payload, INTERACTIVE)],
             checkin_id=context.checkin.id,
             now=self.clock(),
         )
-        deliveries = tuple(Delivery(i, recipient, payload) for i in ids)
+        deliveries = tuple(Delivery(i, recipient, payload, lane=INTERACTIVE) for i in ids)
         await self.outbox.send_now(ids)
         return StepReport(StepOutcome.CONFLICT, prompts, deliveries)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -34,7 +35,15 @@ OPENING_SLACK = timedelta(days=1)
 RETRY_AFTER_ERROR = timedelta(minutes=5)
 RETRY_WITHOUT_CHANNEL = timedelta(hours=1)
 # one tick sends at most this many batches, so a huge round cannot hold up closing and notices
-MAX_BATCHES_PER_TICK = 50
+MAX_BATCHES_PER_TICK = 200
+# sends claimed at once: few, so that a batch is done well inside its claim's lease even when
+# people answering hold it up (see Dispatcher.bulk_turn): a send whose claim ran out is taken
+# by another instance as well
+BATCH = 20
+# first messages and reminders under way at once: each mostly waits for the database and the
+# service, and each is a different grantee's (their order does not matter); interactive
+# replies still go first, as they wait for none of these
+SENDS_AT_ONCE = 4
 
 
 class ScheduleError(AdminError):
@@ -79,7 +88,7 @@ class Jobs:
         *,
         timezone: str = "Europe/London",
         catch_up: timedelta = timedelta(hours=24),
-        batch: int = 200,
+        batch: int = BATCH,
         lease: timedelta = timedelta(minutes=5),
     ) -> None:
         self.dispatcher = dispatcher
@@ -272,9 +281,19 @@ class Jobs:
             due = await storage.claim_due_sends(now=now, lease=self.lease, limit=self.batch)
             if not due:
                 return report.sent - before
-            for send in due:
-                await self._send_one(send, now, report)
+            await self._send_several(list(due), now, report)
         return report.sent - before  # more is due: the next tick carries on
+
+    async def _send_several(self, due: list[DueSend], now: datetime, report: TickReport) -> None:
+        """SENDS_AT_ONCE workers take the batch's sends in order until none is left."""
+
+        async def worker() -> None:
+            while due:
+                await self.dispatcher.bulk_turn()  # whoever is answering goes first
+                if due:
+                    await self._send_one(due.pop(0), now, report)
+
+        await asyncio.gather(*(worker() for _ in range(min(SENDS_AT_ONCE, len(due)))))
 
     async def _send_one(self, send: DueSend, now: datetime, report: TickReport) -> None:
         later = [t for t in send.plan[1:] if t > max(now, send.due_at)]

@@ -1,12 +1,14 @@
-"""Sends what was stored: claims due messages, delivers, retries with backoff, paces channels."""
+"""Sends what was stored: claims due messages (interactive first), delivers, retries."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import storage
 from bot.channels.base import Channel, Delivery, PermanentFailure, TemporaryFailure
@@ -16,8 +18,19 @@ from storage.records import OutboundMessage
 log = logging.getLogger(__name__)
 
 
+def process_name() -> str:
+    """A name no other process has: for an outbox that has no lasting name of its own."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 class Outbox:
-    """Delivers queued messages; safe to run in several processes at once (claims are leased)."""
+    """Delivers queued messages; safe to run in several processes at once (claims are leased).
+
+    Each channel paces its own sends by what its service limits (Slack: see slack_pacing);
+    the outbox decides what goes first (interactive before bulk) and what happens after a
+    failure. `holder` names this instance in its claims: the same across restarts, so that a
+    restarted instance takes its unfinished sends back at once rather than after the lease.
+    """
 
     name = "outbox"
 
@@ -31,6 +44,8 @@ class Outbox:
         max_attempts: int = 8,
         first_retry: timedelta = timedelta(seconds=30),
         longest_retry: timedelta = timedelta(hours=1),
+        holder: str | None = None,
+        batch: int = 20,
     ) -> None:
         self.channels = channels
         self.clock = clock
@@ -39,8 +54,8 @@ class Outbox:
         self.max_attempts = max_attempts
         self.first_retry = first_retry
         self.longest_retry = longest_retry
-        self._paused_until: dict[str, datetime] = {}
-        self._next_slot: dict[str, float] = {}  # loop time of each channel's next free send
+        self.holder = holder or process_name()
+        self.batch = batch
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -49,7 +64,9 @@ class Outbox:
         """Deliver these just-stored messages, unless another sender already has them."""
         if not ids:
             return 0
-        claimed = await storage.claim_outbound(now=self.clock(), lease=self.lease, ids=ids)
+        claimed = await storage.claim_outbound(
+            now=self.clock(), lease=self.lease, ids=ids, holder=self.holder
+        )
         return await self._deliver_all(claimed)
 
     async def deliver_claimed(self, messages: Sequence[OutboundMessage]) -> int:
@@ -57,22 +74,38 @@ class Outbox:
         return await self._deliver_all(messages)
 
     async def flush(self, channel: str | None = None, *, limit: int = 500) -> int:
-        """Deliver everything that is due (on one channel, or all); returns how many were sent."""
+        """Deliver everything that is due (on one channel, or all); returns how many were sent.
+
+        Claimed a few at a time, interactive first each time: a reply that became due while
+        a round's first messages were going out is next, not after them.
+        """
         sent = 0
         names = [channel] if channel else list(self.channels)
         for name in names:
-            if self._paused(name):
-                continue
-            claimed = await storage.claim_outbound(
-                now=self.clock(), lease=self.lease, channel=name, limit=limit
-            )
-            sent += await self._deliver_all(claimed)
+            left = limit
+            while left > 0 and not self._stopping:
+                claimed = await storage.claim_outbound(
+                    now=self.clock(),
+                    lease=self.lease,
+                    channel=name,
+                    limit=min(self.batch, left),
+                    holder=self.holder,
+                )
+                if not claimed:
+                    break
+                left -= len(claimed)
+                sent += await self._deliver_all(claimed)
         return sent
 
     def wake(self) -> None:
         self._wake.set()
 
     async def start(self) -> None:
+        taken = await storage.take_back_unfinished(self.holder, now=self.clock())
+        if taken:
+            # this instance stopped without finishing them (a crash): they go now, checked
+            # first where the channel can tell whether they went out already
+            log.info("taking back %d message(s) left unfinished by %s", taken, self.holder)
         self._task = asyncio.create_task(self._run(), name="outbox")
 
     async def stop(self, *, grace_seconds: float = 10.0) -> None:
@@ -108,10 +141,6 @@ class Outbox:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             self._wake.clear()
 
-    def _paused(self, channel: str) -> bool:
-        until = self._paused_until.get(channel)
-        return until is not None and self.clock() < until
-
     async def _deliver_all(self, messages: Sequence[OutboundMessage]) -> int:
         sent = 0
         for index, message in enumerate(messages):
@@ -134,35 +163,31 @@ class Outbox:
 
     async def _deliver(self, message: OutboundMessage) -> int:
         channel = self.channels.get(message.channel)
-        if channel is not None and not self._paused(message.channel):
-            await self._pace(channel)
-        if channel is None or self._paused(message.channel):
-            # not this process's channel, or paused (perhaps while this one waited its turn):
-            # hand it back for later
-            retry = self._paused_until.get(message.channel, self.clock() + self.lease)
+        if channel is None:  # not this process's channel: another instance may have it
             await storage.mark_outbound_failed(
                 message.id,
                 now=self.clock(),
                 error="waiting for its channel",
-                retry_at=retry,
+                retry_at=self.clock() + self.lease,
                 count_attempt=False,
             )
             return 0
-        delivery = Delivery(message.id, message.recipient, message.payload)
+        delivery = Delivery(
+            message.id,
+            message.recipient,
+            message.payload,
+            lane=message.lane,
+            maybe_sent=message.maybe_sent,
+        )
         try:
             external_id = await channel.deliver(delivery)
         except PermanentFailure as exc:
-            log.warning(
-                "message %s to %s failed for good: %s", message.id, message.recipient, exc
-            )
+            log.warning("message %s to %s failed for good: %s", message.id, message.recipient, exc)
             await storage.mark_outbound_failed(
                 message.id, now=self.clock(), error=exc.reason, retry_at=None
             )
             return 0
         except TemporaryFailure as exc:
-            if exc.retry_after is not None:
-                until = self.clock() + timedelta(seconds=exc.retry_after)
-                self._paused_until[message.channel] = until
             await self._retry_later(message, exc.reason, exc.retry_after)
             return 0
         except Exception as exc:  # an unexpected fault is retried: the message is not lost
@@ -171,21 +196,6 @@ class Outbox:
             return 0
         await storage.mark_outbound_sent(message.id, now=self.clock(), external_id=external_id)
         return 1
-
-    async def _pace(self, channel: Channel) -> None:
-        """Wait for this send's turn at the channel's pace; sends themselves may overlap.
-
-        Each send reserves the next free slot before it waits, so a paced channel keeps its
-        rate without holding a lock across the send (a slow send no longer holds up the rest).
-        """
-        interval = float(getattr(channel, "min_interval", 0.0) or 0.0)
-        if not interval:
-            return
-        now = asyncio.get_running_loop().time()
-        slot = max(now, self._next_slot.get(channel.name, now))
-        self._next_slot[channel.name] = slot + interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
 
     async def _retry_later(
         self, message: OutboundMessage, reason: str, retry_after: float | None

@@ -6,8 +6,10 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Protocol
 
 import storage
@@ -160,6 +162,15 @@ def _configure_outbox(dispatcher: Dispatcher, settings: Settings) -> None:
     outbox.longest_retry = timedelta(seconds=config.longest_retry_seconds)
     outbox.max_attempts = config.max_attempts
     outbox.poll_seconds = config.poll_seconds
+    outbox.holder = instance_name(settings)
+
+
+def instance_name(settings: Settings) -> str:
+    """`outbox.instance`, else this host and settings file: the same after a restart."""
+    if settings.outbox.instance:
+        return settings.outbox.instance
+    where = settings.source_path or Path.cwd()
+    return f"{socket.gethostname()}:{where}"[:120]
 
 
 def build_service(settings: Settings, *, clock: Clock = utc_now, scheduler: bool = True) -> Service:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import difflib
+import logging
 import os
 import ssl
 import tomllib
@@ -16,7 +17,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import annotated_types
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic import field_validator as validates
 from pydantic_core import ErrorDetails
 from pydantic_settings import (
@@ -180,7 +189,46 @@ class SlackSettings(_Section):
     bot_token: SecretStr | None = Field(None, description="SLACK_BOT_TOKEN (xoxb-...).")
     signing_secret: SecretStr | None = Field(None, description="SLACK_SIGNING_SECRET.")
     app_token: SecretStr | None = Field(None, description="SLACK_APP_TOKEN (xapp-, Socket Mode).")
-    messages_per_second: float = Field(1.0, gt=0, description="Outbound pace per channel.")
+    # Slack's documented limits (docs.slack.dev/apis/web-api/rate-limits): about one post a
+    # second in each conversation with short bursts; Tier 3 (50+ a minute) for chat.update,
+    # conversations.open and users.lookupByEmail; Tier 4 (100+ a minute) for views.publish and
+    # files.*. Each budget allows a burst of five seconds' worth of calls.
+    posts_per_conversation_per_second: float = Field(
+        1.0, gt=0, description="chat.postMessage pace in one conversation (DM or channel)."
+    )
+    post_burst_per_conversation: int = Field(
+        3, ge=1, description="Posts one conversation may get at once before the pace applies."
+    )
+    updates_per_minute: float = Field(
+        50.0, gt=0, description="chat.update calls a minute, whole workspace (Tier 3)."
+    )
+    opens_per_minute: float = Field(
+        50.0, gt=0, description="conversations.open calls a minute, whole workspace (Tier 3)."
+    )
+    lookups_per_minute: float = Field(
+        50.0, gt=0, description="users.lookupByEmail calls a minute, whole workspace (Tier 3)."
+    )
+    home_views_per_minute: float = Field(
+        100.0, gt=0, description="views.publish calls a minute, whole workspace (Tier 4)."
+    )
+    file_calls_per_minute: float = Field(
+        100.0, gt=0, description="files.* calls a minute each, whole workspace (Tier 4)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_pace(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "messages_per_second" in data:
+            # it paced every Slack message of the service as one queue; Slack limits posts
+            # per conversation and each method per workspace, which the settings above follow
+            logging.getLogger(__name__).warning(
+                "slack.messages_per_second is no longer used and is ignored: Slack's pace is "
+                "per conversation (slack.posts_per_conversation_per_second, default 1) and per "
+                "method (slack.updates_per_minute and the other *_per_minute settings); "
+                "remove messages_per_second from your settings"
+            )
+            data = {k: v for k, v in data.items() if k != "messages_per_second"}
+        return data
 
     @validates("api_base_url")
     @classmethod
@@ -218,6 +266,12 @@ class OutboxSettings(_Section):
     longest_retry_seconds: float = Field(3600.0, gt=0, description="Backoff stops growing here.")
     max_attempts: int = Field(8, ge=1, description="Failed tries before a message is given up.")
     poll_seconds: float = Field(1.0, gt=0, description="How often due messages are looked for.")
+    instance: str = Field(
+        "",
+        max_length=120,
+        description="This instance's name, the same across restarts and different for each "
+        "instance on one database; empty: the host name and the settings file's path.",
+    )
 
 
 class ConversationSettings(_Section):

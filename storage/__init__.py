@@ -41,6 +41,7 @@ from storage.messages import (
     outbound_counts,
     pending_outbound,
     record_inbound,
+    take_back_unfinished,
 )
 from storage.programmes import (
     get_programme,
@@ -68,6 +69,7 @@ from storage.schedule import (
     stop_round_schedules,
     unanswered,
 )
+from storage.send_pauses import current_pauses, forget_pauses, pause_sending
 from storage.slack_links import (
     OpenCheckIn,
     completed_checkins_for_slack_user,
@@ -100,6 +102,7 @@ __all__ = [
     "completed_checkins_for_slack_user",
     "connect",
     "current_database",
+    "current_pauses",
     "current_round",
     "database",
     "disconnect",
@@ -109,6 +112,7 @@ __all__ = [
     "find_email_thread",
     "find_grantees_by_email",
     "finish_send",
+    "forget_pauses",
     "get_checkin",
     "get_programme",
     "get_programme_by_id",
@@ -128,6 +132,7 @@ __all__ = [
     "open_round",
     "outbound_counts",
     "outgoing_email",
+    "pause_sending",
     "pending_outbound",
     "ping",
     "preferences",
@@ -150,6 +155,7 @@ __all__ = [
     "snooze",
     "stop_checkin_schedule",
     "stop_round_schedules",
+    "take_back_unfinished",
     "tortoise_config",
     "unanswered",
     "upgrade",

@@ -114,7 +114,7 @@ def answer_change(row: m.AnswerChange) -> AnswerChange:
     )
 
 
-def outbound(row: m.OutboundMessage) -> OutboundMessage:
+def outbound(row: m.OutboundMessage, *, maybe_sent: bool = False) -> OutboundMessage:
     return OutboundMessage(
         id=row.id,
         idempotency_key=row.idempotency_key,
@@ -126,4 +126,6 @@ def outbound(row: m.OutboundMessage) -> OutboundMessage:
         created_at=row.created_at,
         sent_at=row.sent_at,
         last_error=row.last_error,
+        lane=row.lane,
+        maybe_sent=maybe_sent,
     )

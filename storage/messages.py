@@ -57,6 +57,7 @@ async def insert_outbound(
             attempts=0,
             next_attempt_at=None,
             created_at=utc(now),
+            lane=write.lane,
         )
         if row is not None:
             ids.append(row.id)
@@ -101,11 +102,15 @@ async def claim_outbound(
     channel: str | None = None,
     ids: Sequence[int] | None = None,
     limit: int = 100,
+    holder: str | None = None,
 ) -> list[OutboundMessage]:
     """Take due messages for sending, so that no other sender takes them until the lease ends.
 
-    Each row is claimed with a compare-and-set update, which is what makes two senders (two
-    service instances, or the dispatcher and the background loop) never send one row twice.
+    Interactive messages (someone is waiting for them) come before bulk ones, then oldest
+    first. Each row is claimed with a compare-and-set update, which is what makes two senders
+    (two service instances, or the dispatcher and the background loop) never send one row
+    twice. `holder` names the claiming instance, so that it can take its own claims back at
+    once after a crash (`take_back_unfinished`).
     """
     now = utc(now)
     query = m.OutboundMessage.filter(_due(now))
@@ -113,16 +118,32 @@ async def claim_outbound(
         query = query.filter(channel=channel)
     if ids is not None:
         query = query.filter(id__in=list(ids))
-    candidates = await query.order_by("created_at", "id").limit(limit).only("id")
+    # "interactive" sorts after "bulk", so descending puts it first
+    candidates = await query.order_by("-lane", "created_at", "id").limit(limit).only("id", "status")
     claimed: list[int] = []
+    maybe_sent: set[int] = set()
     for candidate in candidates:
         taken = await m.OutboundMessage.filter(_due(now), id=candidate.id).update(
-            status=SENDING, next_attempt_at=now + lease
+            status=SENDING, next_attempt_at=now + lease, claimed_by=holder
         )
         if taken:
             claimed.append(candidate.id)
-    rows = await m.OutboundMessage.filter(id__in=claimed).order_by("created_at", "id")
-    return [mapping.outbound(row) for row in rows]
+            if candidate.status == SENDING:  # its sender never said how the send went
+                maybe_sent.add(candidate.id)
+    rows = await m.OutboundMessage.filter(id__in=claimed)
+    order = {message_id: index for index, message_id in enumerate(claimed)}
+    rows.sort(key=lambda row: order[row.id])
+    return [mapping.outbound(row, maybe_sent=row.id in maybe_sent) for row in rows]
+
+
+async def take_back_unfinished(holder: str, *, now: datetime) -> int:
+    """A restarted instance's claims, due again at once: it knows it is no longer sending them.
+
+    They stay claimed ("sending"), so the next claim knows they may have gone out already.
+    """
+    return await m.OutboundMessage.filter(
+        status=SENDING, claimed_by=holder, next_attempt_at__gt=utc(now)
+    ).update(next_attempt_at=utc(now))
 
 
 async def outbound_counts(*, channel: str | None = None) -> dict[str, int]:

@@ -223,11 +223,28 @@ class OutboundMessage(Model):
     sent_at = fields.DatetimeField(null=True)
     external_id = fields.CharField(max_length=255, null=True)
     last_error = fields.TextField(null=True)
+    # "interactive" is claimed before "bulk" (see storage.messages.claim_outbound)
+    lane = fields.CharField(max_length=12, default="bulk", db_default="bulk")
+    claimed_by = fields.CharField(max_length=120, null=True)  # the instance holding the lease
 
     class Meta:
         table = "outbound_message"
         # the send loop asks for "pending and due" on every tick
         indexes = (("status", "next_attempt_at"),)
+
+
+class SendPause(Model):
+    """A service's "wait until": Slack's Retry-After for a method or a conversation, shared by
+    every instance."""
+
+    id = fields.IntField(primary_key=True)
+    channel = fields.CharField(max_length=20)
+    scope = fields.CharField(max_length=255)  # a method ("chat.update") or "method:conversation"
+    until = fields.DatetimeField()
+
+    class Meta:
+        table = "send_pause"
+        unique_together = (("channel", "scope"),)
 
 
 class EmailThread(Model):

@@ -69,12 +69,18 @@ class InboundKey:
     external_id: str
 
 
+INTERACTIVE, BULK = "interactive", "bulk"  # outbox lanes: someone is waiting, or nobody is
+
+
 @dataclass(frozen=True)
 class OutboundWrite:
     idempotency_key: str
     channel: str
     recipient: str
     payload: Mapping[str, JSONValue]
+    # INTERACTIVE: a reply someone is waiting for (the next question, a command's answer);
+    # BULK: what nobody is waiting for this second (a round's first messages, reminders)
+    lane: str = BULK
 
 
 # ---- what storage returns ---------------------------------------------------------------------
@@ -226,3 +232,7 @@ class OutboundMessage:
     created_at: datetime
     sent_at: datetime | None
     last_error: str | None
+    lane: str = BULK
+    # claimed before by a sender that never said how it went (it crashed mid-send): the
+    # message may have gone out already, so a channel that can check should check first
+    maybe_sent: bool = False

@@ -51,8 +51,8 @@ RETURNING id
 _OUTBOUND = """
 INSERT INTO outbound_message
   (idempotency_key, channel, recipient, checkin_id, payload, status, attempts,
-   next_attempt_at, created_at)
-VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)
+   next_attempt_at, created_at, lane, claimed_by)
+VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING id
 """
@@ -88,6 +88,7 @@ async def save_step(
     inbound: InboundKey | None = None,
     outbound: Sequence[OutboundWrite] = (),
     claim_for: timedelta | None = None,
+    holder: str | None = None,
     also: Sequence[Statement] = (),
 ) -> StepResult:
     """Store a step if the check-in is still at `expected_version`, all or nothing.
@@ -95,7 +96,8 @@ async def save_step(
     DUPLICATE: `inbound` was handled before. CONFLICT: the check-in moved on since it was
     read. In both cases nothing at all is stored, so a retry of the message can still be
     handled. With `claim_for`, the new outbound rows are stored already claimed for sending
-    by the caller for that long (as `claim_outbound` would), and returned in `claimed`.
+    by the caller (`holder`) for that long (as `claim_outbound` would), and returned in
+    `claimed`.
     `also`: statements another storage module made (see `reply_statement`), stored with the
     step and only with it.
     """
@@ -112,6 +114,7 @@ async def save_step(
         outbound,
         claim_for,
         also,
+        holder,
     )
     try:
         return await plans.run(step.plan())
@@ -124,9 +127,11 @@ def queue_outbound(
     checkin_id: int | None,
     now: datetime,
     claim_for: timedelta | None,
+    holder: str | None = None,
 ) -> Plan[list[OutboundMessage]]:
     """Insert messages, skipping idempotency keys already queued; the new ones. With
-    `claim_for`, they are stored already claimed for sending by the caller, for that long."""
+    `claim_for`, they are stored already claimed for sending by the caller (`holder`), for
+    that long."""
     status = SENDING if claim_for is not None else PENDING
     lease_end = now + claim_for if claim_for is not None else None
     queued: list[OutboundMessage] = []
@@ -145,6 +150,8 @@ def queue_outbound(
                         status,
                         lease_end,
                         now,
+                        write.lane,
+                        holder if claim_for is not None else None,
                     ],
                 )
             )
@@ -162,6 +169,7 @@ def queue_outbound(
                     created_at=now,
                     sent_at=None,
                     last_error=None,
+                    lane=write.lane,
                 )
             )
     return queued
@@ -173,10 +181,11 @@ async def enqueue_claimed(
     checkin_id: int | None,
     now: datetime,
     claim_for: timedelta,
+    holder: str | None = None,
 ) -> list[OutboundMessage]:
     """Queue messages in one transaction, claimed for sending by the caller, as a step's are:
     the new ones, for `Outbox.deliver_claimed` (a key seen before is not queued again)."""
-    return await plans.run(queue_outbound(writes, checkin_id, utc(now), claim_for))
+    return await plans.run(queue_outbound(writes, checkin_id, utc(now), claim_for, holder))
 
 
 @dataclass(frozen=True)
@@ -193,6 +202,7 @@ class _Step:
     outbound: Sequence[OutboundWrite]
     claim_for: timedelta | None
     also: Sequence[Statement]
+    holder: str | None = None
 
     def plan(self) -> Plan[StepResult]:
         now, status = self.now, self.status
@@ -259,7 +269,7 @@ class _Step:
 
     def _queue(self) -> Plan[list[OutboundMessage]]:
         """Insert the step's messages (an idempotency key seen before is skipped)."""
-        return queue_outbound(self.outbound, self.checkin_id, self.now, self.claim_for)
+        return queue_outbound(self.outbound, self.checkin_id, self.now, self.claim_for, self.holder)
 
     def _write_answers(self) -> Plan[None]:
         """Upsert each answer and append its audit record (old value None when it is new)."""

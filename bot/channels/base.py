@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from bot.rendering import ConversationView
 from conversations.state import Prompt
-from storage.records import CheckInContext
+from storage.records import BULK, CheckInContext
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class Delivery:
     outbound_id: int
     recipient: str
     payload: Mapping[str, Any]
+    lane: str = BULK  # INTERACTIVE: someone is waiting for it
+    maybe_sent: bool = False  # its sender crashed mid-send: check before sending again
 
 
 class DeliveryError(Exception):
@@ -41,7 +43,7 @@ class DeliveryError(Exception):
 
 
 class TemporaryFailure(DeliveryError):
-    """Worth another try later; `retry_after` (seconds) pauses the whole channel when given."""
+    """Worth another try later; `retry_after` (seconds): not before then."""
 
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
@@ -53,7 +55,7 @@ class PermanentFailure(DeliveryError):
 
 
 class Channel(Protocol):
-    """A way of reaching grantees. A channel may also set `min_interval` (seconds between sends)."""
+    """A way of reaching grantees; it paces its own sends by what its service limits."""
 
     name: str
 

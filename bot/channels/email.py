@@ -39,7 +39,7 @@ from conversations.state import (
     Welcome,
 )
 from storage.email import OutgoingEmail
-from storage.records import CheckInContext
+from storage.records import BULK, CheckInContext
 
 TOKEN_BYTES = 20  # 160 bits; hex, so that no mail system's case folding can change it
 
@@ -166,7 +166,7 @@ class EmailChannel:
         else:
             sender = self.bounce_address(thread.token) if thread else self.config.from_address
             assert self._relay_client is not None
-            await self._relay_client.send(message, sender)
+            await self._relay_client.send(message, sender, bulk=delivery.lane == BULK)
         return str(message["Message-ID"])
 
     async def start(self) -> None:

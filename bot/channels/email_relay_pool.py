@@ -13,15 +13,24 @@ class RelayPool:
     """Up to `size` RelayClients, each opened on first use; a send takes whichever is free.
 
     One connection serialises every email behind the relay's answer to the one before; a real
-    relay takes several sessions at once, as mail servers do.
+    relay takes several sessions at once, as mail servers do. Bulk sends (a round's first
+    emails, reminders) never hold every connection: one is always left for a reply's email.
     """
 
     def __init__(self, factory: Callable[[], RelayClient], size: int) -> None:
         self._factory = factory
         self._idle: list[RelayClient] = []
         self._free = asyncio.Semaphore(size)
+        self._bulk = asyncio.Semaphore(max(1, size - 1))
 
-    async def send(self, message: Message, sender: str) -> None:
+    async def send(self, message: Message, sender: str, *, bulk: bool = False) -> None:
+        if bulk:
+            async with self._bulk:
+                await self._send(message, sender)
+        else:
+            await self._send(message, sender)
+
+    async def _send(self, message: Message, sender: str) -> None:
         async with self._free:
             client = self._idle.pop() if self._idle else self._factory()
             try:

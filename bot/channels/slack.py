@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -21,11 +21,13 @@ import storage
 from bot.channels import slack_blocks
 from bot.channels.base import Delivery, PermanentFailure, TemporaryFailure
 from bot.channels.slack_guard import events_app
+from bot.channels.slack_pacing import POST, SlackPacer, rate_limit_seconds
+from bot.channels.slack_updates import UPDATE, CosmeticUpdates
 from bot.rendering import ConversationView, Renderer
 from bot.settings import SettingsError, SlackSettings
 from conversations.state import Prompt
 from storage.common import json_text
-from storage.records import CheckInContext
+from storage.records import BULK, INTERACTIVE, CheckInContext
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -33,6 +35,8 @@ EMAIL_RECIPIENT = "email:"
 _ASKED_CACHE = 50_000
 _BAD_TOKEN_ERRORS = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked"})
 _CONVERSATION_PREFIXES = ("C", "G", "D")  # Slack ids of channels, private channels and DMs
+HISTORY = "conversations.history"
+SENT_EVENT = "checkins_message"  # the metadata every post carries: its outbound row's id
 # Errors that another try cannot fix (docs.slack.dev/reference/methods/chat.postMessage#errors).
 PERMANENT_ERRORS = frozenset(
     {
@@ -62,42 +66,42 @@ class SlackError(SettingsError):
     """The Slack channel cannot start: the message says which setting to fix."""
 
 
-def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
-    for key, value in (headers or {}).items():
-        if key.lower() == name.lower():
-            return str(value[0] if isinstance(value, list) else value)
-    return None
-
-
 def delivery_failure(exc: SlackApiError) -> TemporaryFailure | PermanentFailure:
     """Slack's answer, as the outbox understands it: try again (maybe after a pause) or not."""
+    seconds = rate_limit_seconds(exc)
+    if seconds is not None:
+        return TemporaryFailure("Slack rate limit (ratelimited)", retry_after=seconds)
     response = exc.response
     error = str(response.get("error", "")) if response is not None else ""
-    status = getattr(response, "status_code", 0)
-    if error == "ratelimited" or status == 429:
-        retry_after = _header(getattr(response, "headers", None), "Retry-After")
-        seconds = float(retry_after) if retry_after and retry_after.isdigit() else 30.0
-        return TemporaryFailure("Slack rate limit (ratelimited)", retry_after=seconds)
     if error in PERMANENT_ERRORS:
         return PermanentFailure(f"Slack refused the message: {error}")
-    return TemporaryFailure(f"Slack error: {error or status}")
+    return TemporaryFailure(f"Slack error: {error or getattr(response, 'status_code', 0)}")
 
 
 class SlackChannel:
-    """Sends check-in messages as DMs from the bot; a Channel for the dispatcher and outbox."""
+    """Sends check-in messages as DMs from the bot; a Channel for the dispatcher and outbox.
+
+    Every Web API call waits for its turn at Slack's pace (see slack_pacing): a post for its
+    own conversation only, so a grantee who answers never waits behind the others.
+    """
 
     name = slack_blocks.CHANNEL
 
     def __init__(
-        self, client: AsyncWebClient, renderer: Renderer, *, messages_per_second: float = 1.0
+        self,
+        client: AsyncWebClient,
+        renderer: Renderer,
+        *,
+        settings: SlackSettings | None = None,
+        pacer: SlackPacer | None = None,
     ) -> None:
         self.client = client
         self.renderer = renderer
-        self.min_interval = 1.0 / messages_per_second
+        self.pacer = pacer or SlackPacer(settings)
+        self.updates = CosmeticUpdates(client, self.pacer)
         self._dm_channels: dict[str, str] = {}  # user id -> DM channel id; a cache, never state
         # (user, question) -> "channel:ts" of the message that asked it; storage is the fallback
         self._asked: OrderedDict[tuple[str, str], str] = OrderedDict()
-        self._quiet_until = 0.0  # time.monotonic() until which Slack asked us to wait
 
     def recipient(self, context: CheckInContext) -> str:
         if context.grantee.slack_user_id:
@@ -110,65 +114,137 @@ class SlackChannel:
 
     async def deliver(self, delivery: Delivery) -> str | None:
         payload = delivery.payload
+        lane = delivery.lane
+        method, conversation = "", None
         try:
             update = payload.get("update")
             if isinstance(update, Mapping):
-                self._hold_while_rate_limited()
-                await self.client.chat_update(
-                    channel=update["channel"],
-                    ts=update["ts"],
-                    text=payload["text"],
-                    blocks=payload["blocks"],
-                )
+                method = UPDATE
+                async with self.pacer.pace(method, lane=lane):
+                    await self.client.chat_update(
+                        channel=update["channel"],
+                        ts=update["ts"],
+                        text=payload["text"],
+                        blocks=payload["blocks"],
+                    )
                 return f"{update['channel']}:{update['ts']}"
             upload = payload.get("upload")
             if isinstance(upload, Mapping):
-                return await self.upload(delivery.recipient, upload)
-            user = await self.user_for(delivery.recipient)
-            # answers recorded in place first: if the post below fails, the whole step is
-            # retried, and updating a message twice changes nothing
-            for answered in payload.get("updates") or ():
-                await self._update_asked(delivery.recipient, user, answered)
-            channel = await self.dm_channel(user)
-            self._hold_while_rate_limited()
-            response = await self.client.chat_postMessage(
-                channel=channel, text=payload["text"], blocks=payload["blocks"]
-            )
+                method = "files.completeUploadExternal"
+                return await self.upload(delivery.recipient, upload, lane=lane)
+            method = "users.lookupByEmail"
+            user = await self.user_for(delivery.recipient, lane=lane)
+            # paced by whom it is posted to: a user's DM, or a channel (a funder digest)
+            method, conversation = POST, user
+            if delivery.maybe_sent:
+                found = await self._find_posted(user, delivery.outbound_id, lane)
+                if found is not None:
+                    log.info(
+                        "message %s was posted before a restart: not again", delivery.outbound_id
+                    )
+                    posted = found
+                    self._after_post(delivery, user, posted)
+                    return posted
+            # posted to the user id: Slack puts it in the bot's DM with them and says which,
+            # so no conversations.open (Tier 3, 50 a minute) is needed before a first message
+            async with self.pacer.pace(POST, conversation=conversation, lane=lane):
+                response = await self.client.chat_postMessage(
+                    channel=user,
+                    text=payload["text"],
+                    blocks=payload["blocks"],
+                    metadata={
+                        "event_type": SENT_EVENT,
+                        "event_payload": {"outbound_id": delivery.outbound_id},
+                    },
+                )
             posted = f"{response['channel']}:{response['ts']}"
-            if payload.get("ask"):
-                self._remember(user, str(payload["ask"]), posted)
+            self._after_post(delivery, user, posted)
             return posted
         except SlackApiError as exc:
-            raise self._failure(exc) from exc
+            raise await self._failure(exc, method, conversation) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise TemporaryFailure(f"cannot reach Slack: {exc}") from exc
 
-    async def upload(self, recipient: str, upload: Mapping[str, Any]) -> str:
+    def _after_post(self, delivery: Delivery, user: str, posted: str) -> None:
+        """Remember where it went; then show the answers it follows in place, in the
+        background (cosmetic: the next question never waits for them)."""
+        channel = posted.partition(":")[0]
+        if channel.startswith("D"):
+            self._dm_channels[user] = channel
+        payload = delivery.payload
+        if payload.get("ask"):
+            self._remember(user, str(payload["ask"]), posted)
+        for answered in payload.get("updates") or ():
+            question_id = str(answered["ask"])
+            self.updates.put(
+                partial(self._asked_in, delivery.recipient, user, question_id), answered
+            )
+
+    async def _asked_in(self, recipient: str, user: str, question_id: str) -> str | None:
+        """Where the question was asked ("channel:ts"), if it is known."""
+        target = self._asked.get((user, question_id))
+        if target is None:  # asked before a restart, or by another instance
+            target = await storage.question_message(self.name, recipient, question_id)
+        return target
+
+    async def _find_posted(self, user: str, outbound_id: int, lane: str) -> str | None:
+        """The message posted for `outbound_id` before a crash, found in the DM's recent
+        history by the metadata every post carries; None when it is not there."""
+        channel = await self.dm_channel(user, lane=lane)
+        async with self.pacer.pace(HISTORY, lane=lane):
+            response = await self.client.conversations_history(
+                channel=channel, limit=20, include_all_metadata=True
+            )
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if (
+                metadata.get("event_type") == SENT_EVENT
+                and (metadata.get("event_payload") or {}).get("outbound_id") == outbound_id
+            ):
+                return f"{channel}:{message['ts']}"
+        return None
+
+    async def upload(self, recipient: str, upload: Mapping[str, Any], *, lane: str = BULK) -> str:
         """Share a PNG in the recipient's DM: files.getUploadURLExternal, POST, complete.
 
         `after` names a message (posted under that `ask`) that must be in the DM first.
         """
-        user = await self.user_for(recipient)
+        user = await self.user_for(recipient, lane=lane)
         after = upload.get("after")
         if after and not await self._posted(recipient, user, str(after)):
             # the text this image belongs to is waiting for a retry; showing the image first
             # would leave it unexplained, so it waits its turn
             raise TemporaryFailure(f"waiting for {after} to be posted first")
-        channel = await self.dm_channel(user)
-        self._hold_while_rate_limited()
+        channel = await self.dm_channel(user, lane=lane)
         try:
-            response = await self.client.files_upload_v2(
-                channel=channel,
-                file=base64.b64decode(str(upload["png"])),
-                filename=str(upload["filename"]),
-                title=str(upload["title"]),
-                alt_txt=upload.get("alt_txt"),
-                initial_comment=upload.get("initial_comment"),
-            )
+            # one call here, two Web API methods (and the upload itself) at Slack
+            async with (
+                self.pacer.pace("files.getUploadURLExternal", lane=lane),
+                self.pacer.pace("files.completeUploadExternal", lane=lane),
+            ):
+                response = await self.client.files_upload_v2(
+                    channel=channel,
+                    file=base64.b64decode(str(upload["png"])),
+                    filename=str(upload["filename"]),
+                    title=str(upload["title"]),
+                    alt_txt=upload.get("alt_txt"),
+                    initial_comment=upload.get("initial_comment"),
+                )
         except SlackRequestError as exc:  # the upload URL refused the bytes; nothing was shared
             raise TemporaryFailure(f"Slack file upload failed: {exc}") from exc
         shared = response.get("file") or {}
         return f"{channel}:{shared.get('id', '')}"
+
+    async def publish_home(self, user_id: str, view: Mapping[str, Any]) -> None:
+        """The App Home tab, at views.publish's pace (someone just opened it)."""
+        try:
+            async with self.pacer.pace("views.publish", lane=INTERACTIVE):
+                await self.client.views_publish(user_id=user_id, view=dict(view))
+        except SlackApiError as exc:
+            seconds = rate_limit_seconds(exc)
+            if seconds is not None:
+                await self.pacer.rate_limited("views.publish", seconds, None)
+            raise
 
     async def _posted(self, recipient: str, user: str, ask: str) -> bool:
         if (user, ask) in self._asked:
@@ -181,47 +257,24 @@ class SlackChannel:
         while len(self._asked) > _ASKED_CACHE:
             self._asked.popitem(last=False)
 
-    async def _update_asked(self, recipient: str, user: str, answered: Mapping[str, Any]) -> None:
-        question_id = str(answered["ask"])
-        target = self._asked.get((user, question_id))
-        if target is None:  # asked before a restart, or by another instance
-            target = await storage.question_message(self.name, recipient, question_id)
-        if target is None:
-            return
-        channel, _, ts = target.partition(":")
-        self._hold_while_rate_limited()
-        try:
-            await self.client.chat_update(
-                channel=channel, ts=ts, text=answered["text"], blocks=answered["blocks"]
-            )
-        except SlackApiError as exc:
-            failure = self._failure(exc)
-            if isinstance(failure, TemporaryFailure):
-                raise failure from exc
-            # a message that can no longer be edited keeps its buttons; they are stale now
-            log.info("could not show the answer in %s: %s", target, failure.reason)
-
-    def _failure(self, exc: SlackApiError) -> TemporaryFailure | PermanentFailure:
+    async def _failure(
+        self, exc: SlackApiError, method: str, conversation: str | None
+    ) -> TemporaryFailure | PermanentFailure:
         failure = delivery_failure(exc)
         if isinstance(failure, TemporaryFailure) and failure.retry_after is not None:
-            self._quiet_until = max(self._quiet_until, time.monotonic() + failure.retry_after)
+            # which call Slack refused: the error's own request says, when it is known
+            called = _method_of(exc) or method
+            await self.pacer.rate_limited(called, failure.retry_after, conversation)
         return failure
 
-    def _hold_while_rate_limited(self) -> None:
-        """No call goes out while Slack's Retry-After lasts, not even the next call of a
-        delivery that was under way when another one was told to wait."""
-        left = self._quiet_until - time.monotonic()
-        if left > 0:
-            raise TemporaryFailure("waiting out Slack's rate limit", retry_after=left)
-
-    async def user_for(self, recipient: str) -> str:
+    async def user_for(self, recipient: str, *, lane: str = BULK) -> str:
         """The Slack user id to message; an email address is looked up once, then linked."""
         if not recipient.startswith(EMAIL_RECIPIENT):
             return recipient
         email = recipient.removeprefix(EMAIL_RECIPIENT)
-        self._hold_while_rate_limited()
         try:
-            response = await self.client.users_lookupByEmail(email=email)
+            async with self.pacer.pace("users.lookupByEmail", lane=lane):
+                response = await self.client.users_lookupByEmail(email=email)
         except SlackApiError as exc:
             if exc.response.get("error") == "users_not_found":
                 raise PermanentFailure(
@@ -233,14 +286,20 @@ class SlackChannel:
         await storage.link_slack_user(email, user_id)
         return user_id
 
-    async def dm_channel(self, user_id: str) -> str:
+    async def dm_channel(self, user_id: str, *, lane: str = BULK) -> str:
         if user_id.startswith(_CONVERSATION_PREFIXES):  # a channel (a funder digest), not a person
             return user_id
         if user_id not in self._dm_channels:
-            self._hold_while_rate_limited()
-            response = await self.client.conversations_open(users=user_id)
+            async with self.pacer.pace("conversations.open", lane=lane):
+                response = await self.client.conversations_open(users=user_id)
             self._dm_channels[user_id] = str(response["channel"]["id"])
         return self._dm_channels[user_id]
+
+
+def _method_of(exc: SlackApiError) -> str | None:
+    """The Web API method of a refused call, from the URL slack_sdk called."""
+    url = str(getattr(exc.response, "api_url", "") or "")
+    return url.rstrip("/").rsplit("/", 1)[-1] or None
 
 
 def web_client(settings: SlackSettings) -> AsyncWebClient:

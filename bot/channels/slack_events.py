@@ -22,7 +22,7 @@ from bot.settings import SlackSettings
 from conversations import engine
 from conversations.state import Completed, SessionState
 from storage.db import retry_on_disconnect
-from storage.records import CheckInContext, OutboundWrite
+from storage.records import INTERACTIVE, CheckInContext, OutboundWrite
 from storage.slack_links import OpenCheckIn
 
 if TYPE_CHECKING:
@@ -175,7 +175,9 @@ class SlackBot:
         return "Your check-in is in our direct messages.", _choose(checkins).checkin_id
 
     async def start_in_dm(self, checkin_id: int, occasion: str) -> None:
-        await self.dispatcher.start(checkin_id, self.channel.name, occasion=occasion)
+        await self.dispatcher.start(
+            checkin_id, self.channel.name, occasion=occasion, lane=INTERACTIVE
+        )
 
     async def on_home_opened(self, event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home" or not event.get("user"):
@@ -183,14 +185,18 @@ class SlackBot:
         user_id = str(event["user"])
         await self.open_checkins(user_id)  # links and fills the timezone on a first visit
         view = await slack_home.build_home(user_id, self.dispatcher.view, now=self.clock())
-        await self.channel.client.views_publish(user_id=user_id, view=view)
+        await self.channel.publish_home(user_id, view)
 
     # ---- replies -----------------------------------------------------------------------------
 
     async def tell(self, user_id: str, text: str, *, key: str) -> None:
         """A message outside any check-in step, queued once per inbound delivery."""
         write = OutboundWrite(
-            f"slack:{key}", self.channel.name, user_id, slack_blocks.notice_payload(text)
+            f"slack:{key}",
+            self.channel.name,
+            user_id,
+            slack_blocks.notice_payload(text),
+            INTERACTIVE,
         )
         ids = await storage.enqueue_outbound([write], now=self.clock())
         await self.dispatcher.outbox.send_now(ids)
@@ -211,7 +217,8 @@ class SlackBot:
         record = self.channel.render(engine.where(view.framework, state), view)
         payload = slack_blocks.replacing(click.channel_id, click.message_ts, record)
         key = f"slack:submitted:{click.message.external_id}"
-        write = OutboundWrite(key, self.channel.name, self.channel.recipient(fresh), payload)
+        recipient = self.channel.recipient(fresh)
+        write = OutboundWrite(key, self.channel.name, recipient, payload, INTERACTIVE)
         ids = await storage.enqueue_outbound([write], checkin_id=checkin_id, now=self.clock())
         await self.dispatcher.outbox.send_now(ids)
 
@@ -266,10 +273,9 @@ def build_app(bot: SlackBot, settings: SlackSettings, listeners: InFlight) -> As
 def add_slack(service: Service) -> SlackServer:
     """Register the Slack channel and its server with the service; the server, for its port."""
     settings = service.settings.slack
-    channel = SlackChannel(
-        web_client(settings), Renderer(), messages_per_second=settings.messages_per_second
-    )
+    channel = SlackChannel(web_client(settings), Renderer(), settings=settings)
     service.add_channel(channel)
+    service.closing.append(channel.updates.close)
     bot = SlackBot(channel, service.dispatcher, clock=service.clock)
     listeners = InFlight()
     server = SlackServer(build_app(bot, settings, listeners), settings, listeners)

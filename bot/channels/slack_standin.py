@@ -21,6 +21,8 @@ import aiohttp
 from aiohttp import WSMsgType, web
 from slack_sdk.signature import SignatureVerifier
 
+from bot.channels.slack_standin_limits import SlackLimits
+
 BOT_USER_ID = "UBOT000001"
 BOT_ID = "BBOT000001"
 TEAM_ID = "T0TEAM0001"
@@ -33,6 +35,7 @@ class Call:
     method: str
     params: dict[str, Any]
     response: dict[str, Any] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when the stand-in answered it
 
 
 @dataclass
@@ -66,10 +69,24 @@ class SlackUser:
 
 
 class SlackStandIn:
-    """Answers Web API methods like Slack does, records every call, and can fail on request."""
+    """Answers Web API methods like Slack does, records every call, and can fail on request.
 
-    def __init__(self, users: Mapping[str, SlackUser] | None = None) -> None:
+    Slack's documented rate limits are enforced (see slack_standin_limits): a call over one is
+    answered HTTP 429 `ratelimited` with Retry-After, and counted in `rate_limited`.
+    `enforce_limits=False` turns them off, for a test about something else entirely.
+    """
+
+    def __init__(
+        self,
+        users: Mapping[str, SlackUser] | None = None,
+        *,
+        limits: SlackLimits | None = None,
+        enforce_limits: bool = True,
+    ) -> None:
         self.users: dict[str, SlackUser] = dict(users or {})
+        self.limits = (limits or SlackLimits()) if enforce_limits else None
+        self.rate_limited: list[Call] = []  # calls refused for going over a limit
+        self.history: dict[str, list[dict[str, Any]]] = defaultdict(list)  # channel -> posts
         self.calls: list[Call] = []
         self.failures: dict[str, deque[Failure]] = defaultdict(deque)
         self.outages: dict[str, tuple[float, Failure]] = {}  # method (or "*") -> (until, failure)
@@ -149,7 +166,7 @@ class SlackStandIn:
         return [
             c
             for c in self.called("chat.postMessage")
-            if c.response.get("ok") and (channel is None or c.params.get("channel") == channel)
+            if c.response.get("ok") and (channel is None or c.response.get("channel") == channel)
         ]
 
     def shared_files(self, channel: str | None = None) -> list[UploadedFile]:
@@ -203,6 +220,12 @@ class SlackStandIn:
                 params[key] = json.loads(params[key])
         queued = self.failures.get(method)
         failure = queued.popleft() if queued else self._outage(method)
+        if failure is None and self.limits is not None:
+            wait = self.limits.check(method, self._conversation(method, params))
+            if wait is not None:
+                failure = Failure("ratelimited", 429, wait)
+                limited = Call(method, params, {"ok": False, "error": "ratelimited"})
+                self.rate_limited.append(limited)
         if failure is not None:
             answer: dict[str, Any] = {"ok": False, "error": failure.error}
         else:
@@ -212,6 +235,16 @@ class SlackStandIn:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
             return web.json_response(answer, status=failure.status, headers=headers)
         return web.json_response(answer)
+
+    def _conversation(self, method: str, params: Mapping[str, Any]) -> str | None:
+        if method != "chat.postMessage":
+            return None
+        return self._channel_of(str(params.get("channel", "")))
+
+    @staticmethod
+    def _channel_of(channel: str) -> str:
+        """A user id given as a channel means the bot's DM with that user, as in Slack."""
+        return f"D{channel}" if channel.startswith(("U", "W")) else channel
 
     async def _record(self, call: Call) -> None:
         self.calls.append(call)
@@ -277,7 +310,24 @@ class SlackStandIn:
             return {"ok": True, "channel": {"id": f"D{params.get('users', '')}"}}
         if method == "chat.postMessage":
             ts = f"{int(time.time())}.{next(self._ts):06d}"
-            return {"ok": True, "channel": params.get("channel"), "ts": ts}
+            channel = self._channel_of(str(params.get("channel", "")))
+            message: dict[str, Any] = {"type": "message", "ts": ts, "text": params.get("text")}
+            metadata = params.get("metadata")
+            if isinstance(metadata, str):
+                metadata = json.loads(metadata)
+            if metadata:
+                message["metadata"] = metadata
+            self.history[channel].append(message)
+            return {"ok": True, "channel": channel, "ts": ts}
+        if method == "conversations.history":
+            channel = str(params.get("channel", ""))
+            limit = int(params.get("limit") or 100)
+            newest_first = list(reversed(self.history.get(channel, [])))[:limit]
+            if str(params.get("include_all_metadata", "")).lower() not in ("1", "true"):
+                newest_first = [
+                    {k: v for k, v in m.items() if k != "metadata"} for m in newest_first
+                ]
+            return {"ok": True, "messages": newest_first, "has_more": False}
         if method == "chat.update":
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method == "users.info":

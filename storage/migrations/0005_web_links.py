@@ -5,7 +5,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0003_scheduling')]
+    dependencies = [('models', '0004_send_pauses')]
 
     initial = False
 

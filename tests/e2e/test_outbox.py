@@ -1,4 +1,4 @@
-"""The outbox on a real database: retries, failures, rate-limit pauses, one send per row."""
+"""The outbox on a real database: retries, failures, rate limits, lanes, one send per row."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bot.outbox import Outbox
 from bot.rendering import ConversationView
 from conversations.state import Prompt
 from storage.db import database
-from storage.records import CheckInContext, OutboundWrite
+from storage.records import BULK, INTERACTIVE, CheckInContext, OutboundWrite
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -35,11 +35,11 @@ class ScriptedChannel:
     """Records what it sends; raises the failures it is told to, in order."""
 
     name = "test"
-    min_interval = 0.0
 
     def __init__(self, failures: Sequence[Exception | None] = ()) -> None:
         self.failures = list(failures)
         self.sent: list[str] = []
+        self.maybe_sent: list[bool] = []
 
     def recipient(self, context: CheckInContext) -> str:
         return context.grantee.email
@@ -53,6 +53,7 @@ class ScriptedChannel:
             raise failure
         await asyncio.sleep(0)  # let a competing sender run in between
         self.sent.append(str(delivery.payload["text"]))
+        self.maybe_sent.append(delivery.maybe_sent)
         return f"ext-{delivery.outbound_id}"
 
 
@@ -99,18 +100,61 @@ async def test_permanent_failure_is_recorded_and_not_retried(db: None) -> None:
     assert await storage.outbound_counts() == {"failed": 1}
 
 
-async def test_rate_limit_pauses_the_channel_and_nothing_is_lost(db: None) -> None:
+async def test_a_rate_limited_message_waits_its_retry_after_and_nothing_is_lost(
+    db: None,
+) -> None:
     await queue("1", "2", "3", "4")
     limited = TemporaryFailure("ratelimited", retry_after=20)
     channel, clock = ScriptedChannel([None, limited]), Clock()
     outbox = Outbox({"test": channel}, clock=clock)
-    assert await outbox.flush() == 1  # "1" went, "2" hit the limit, "3" and "4" were held back
-    assert channel.sent == ["1"]
-    clock.advance(seconds=10)
-    assert await outbox.flush() == 0  # still paused
-    clock.advance(seconds=11)
+    # "2" hit the limit; the others are not held back by the outbox (a channel pauses what its
+    # service limits itself: Slack's per method and conversation, see test_slack_pacing)
     assert await outbox.flush() == 3
-    assert sorted(channel.sent) == ["1", "2", "3", "4"]
+    assert channel.sent == ["1", "3", "4"]
+    clock.advance(seconds=10)
+    assert await outbox.flush() == 0  # "2" waits what it was told
+    clock.advance(seconds=11)
+    assert await outbox.flush() == 1
+    assert channel.sent == ["1", "3", "4", "2"]
+    assert await storage.outbound_counts() == {"sent": 4}
+
+
+async def test_interactive_messages_are_claimed_before_bulk_ones(db: None) -> None:
+    bulk = [
+        OutboundWrite(f"key-b{n}", "test", f"g{n}@example.org", {"text": f"first {n}"}, BULK)
+        for n in range(30)
+    ]
+    await storage.enqueue_outbound(bulk, now=START)
+    reply = OutboundWrite("key-r", "test", "amina@example.org", {"text": "next"}, INTERACTIVE)
+    await storage.enqueue_outbound([reply], now=START + timedelta(seconds=5))
+    channel, clock = ScriptedChannel(), Clock()
+    clock.advance(seconds=10)
+    assert await Outbox({"test": channel}, clock=clock, batch=5).flush() == 31
+    assert channel.sent[0] == "next"  # queued last, sent first
+    assert channel.sent[1:] == [f"first {n}" for n in range(30)]  # the rest in order
+
+
+async def test_a_restarted_instance_takes_back_its_own_unfinished_sends_at_once(
+    db: None,
+) -> None:
+    mine, theirs = await queue("mine", "theirs")
+    clock, lease = Clock(), timedelta(minutes=2)
+    await storage.claim_outbound(now=clock.now, lease=lease, ids=[mine], holder="host-a")
+    await storage.claim_outbound(now=clock.now, lease=lease, ids=[theirs], holder="host-b")
+    # host-a was killed mid-send and starts again a few seconds later
+    clock.advance(seconds=5)
+    channel = ScriptedChannel()
+    restarted = Outbox({"test": channel}, clock=clock, lease=lease, holder="host-a")
+    await restarted.start()
+    try:
+        for _ in range(50):
+            if channel.sent:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await restarted.stop()
+    assert channel.sent == ["mine"]  # host-b's claim is still host-b's until its lease ends
+    assert channel.maybe_sent == [True]  # the channel is told it may have gone out
 
 
 async def test_repeated_failures_give_up_and_say_why(db: None) -> None:

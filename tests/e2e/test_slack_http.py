@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
 
 import pytest
-from slack_sdk.web.async_client import AsyncWebClient
 
 import storage
-from bot.channels.base import Delivery, TemporaryFailure
-from bot.channels.slack import SlackChannel
-from bot.rendering import Renderer
 from tests.support.fake_slack import (
     BOT_USER_ID,
     Call,
-    SlackStandIn,
     block_action,
     message_event,
     slash_command,
@@ -341,38 +335,3 @@ async def test_restart_mid_conversation_continues_from_stored_state(
         )
     )
     assert (await slack.state()).answers == {"O1": 12, "O2": 300}
-
-
-async def test_a_rate_limit_holds_back_the_next_call_of_a_delivery_under_way() -> None:
-    """Told to wait, the channel makes no call until Retry-After has passed, not even the
-    second call (the post after an answered question's update) of another delivery."""
-    standin = SlackStandIn()
-    await standin.start()
-    try:
-        client = AsyncWebClient(token="xoxb-test", base_url=standin.api_url)
-        channel = SlackChannel(client, Renderer())
-        asked = {"text": "Question 1", "blocks": [], "ask": "O1"}
-        assert await channel.deliver(Delivery(1, AMINA, asked))
-        standin.fail("chat.postMessage", "ratelimited", status=429, retry_after=1)
-        with pytest.raises(TemporaryFailure) as told:
-            await channel.deliver(Delivery(2, AMINA, {"text": "Reminder", "blocks": []}))
-        assert told.value.retry_after == 1
-        calls = len(standin.calls)
-        answered = {"ask": "O1", "text": "12 sessions", "blocks": []}
-        update_then_post = {"text": "Question 2", "blocks": [], "updates": [answered]}
-        with pytest.raises(TemporaryFailure) as held:
-            await channel.deliver(Delivery(3, AMINA, update_then_post))
-        assert held.value.retry_after is not None and 0 < held.value.retry_after <= 1
-        assert len(standin.calls) == calls  # nothing went to Slack meanwhile
-        await asyncio.sleep(1.05)
-        assert await channel.deliver(Delivery(3, AMINA, update_then_post))
-        (update,) = standin.called("chat.update")
-        assert update.params["text"] == "12 sessions"
-        posts = standin.called("chat.postMessage")
-        assert [(c.params["text"], c.response.get("error")) for c in posts] == [
-            ("Question 1", None),
-            ("Reminder", "ratelimited"),
-            ("Question 2", None),
-        ]
-    finally:
-        await standin.stop()

@@ -15,14 +15,21 @@ from bot.channels.slack import InFlight, SlackServer
 from bot.service import Service
 from bot.settings import SettingsError, SlackSettings
 from tests.support.fake_slack import SlackStandIn, message_event, slash_command
-from tests.support.slack_harness import AMINA, AMINA_EMAIL, OPENED, running, workspace
+from tests.support.slack_harness import (
+    AMINA,
+    AMINA_EMAIL,
+    OPENED,
+    running,
+    scripted_standin,
+    workspace,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture
 async def socket_service(db_url: str) -> AsyncIterator[tuple[SlackStandIn, Service]]:
-    standin = SlackStandIn(workspace())
+    standin = scripted_standin(workspace())
     await standin.start()
     try:
         # no signing secret: Socket Mode needs none, and no HTTP port is opened

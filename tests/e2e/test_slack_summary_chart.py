@@ -107,7 +107,7 @@ async def later(slack: SlackHarness, *, restarted: bool = False) -> int:
     if restarted:
         running = slack.service.channels["slack"]
         assert isinstance(running, SlackChannel)
-        channels["slack"] = SlackChannel(running.client, Renderer(), messages_per_second=1000.0)
+        channels["slack"] = SlackChannel(running.client, Renderer())
     outbox = Outbox(channels, clock=lambda: datetime.now(UTC) + timedelta(minutes=1))
     return await outbox.flush("slack")
 

@@ -28,6 +28,7 @@ import asyncpg  # type: ignore[import-untyped]
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot import admin
+from bot.channels.slack_standin_limits import SCRIPTED_PACE, scripted_limits
 from bot.schedule_admin import open_round_now
 from storage.db import database
 from tests.faults.tally import TALLY
@@ -306,8 +307,12 @@ def write_settings(
     standin: SlackStandIn,
     outbox: dict[str, float] | None = None,
     claim_seconds: float = 5.0,
+    slack_pace: dict[str, float] = SCRIPTED_PACE,
 ) -> Path:
-    """A settings file with every endpoint on loopback and every port chosen by the system."""
+    """A settings file with every endpoint on loopback and every port chosen by the system.
+
+    `slack_pace`: the [slack] pace settings (a scripted one by default; {} ships Slack's)."""
+    pace = "\n".join(f"{key} = {value}" for key, value in slack_pace.items())
     retries = {
         "lease_seconds": 5.0,
         "first_retry_seconds": 0.3,
@@ -331,7 +336,7 @@ smtp_starttls = false
 api_base_url = "{standin.api_url}"
 http_host = "127.0.0.1"
 http_port = 0
-messages_per_second = 1000.0
+{pace}
 
 [web]
 host = "127.0.0.1"
@@ -756,7 +761,7 @@ async def ledger(
 @asynccontextmanager
 async def receivers(people: Sequence[Grantee]) -> AsyncIterator[tuple[SlackStandIn, MailSink]]:
     """The Slack stand-in and the relay sink, in the test's loop, on ports of their choosing."""
-    standin = SlackStandIn(workspace(people))
+    standin = SlackStandIn(workspace(people), limits=scripted_limits())
     sink = MailSink()
     await standin.start()
     await sink.start()

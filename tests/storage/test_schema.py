@@ -32,6 +32,7 @@ TABLES = {
     "web_link",
     "participant_response",
     "participant_answer",
+    "send_pause",
     "tortoise_migrations",
 }
 
@@ -41,6 +42,7 @@ MIGRATIONS = [
     "0001_initial",
     "0002_email_threads",
     "0003_scheduling",
+    "0004_send_pauses",
     "0005_web_links",
     "0006_participant_responses",
 ]
@@ -62,6 +64,7 @@ UNIQUE = {
     ("round_event", ("round_id", "kind")),  # contacts told once per round
     ("web_link", ("token_hash",)),  # a token's hash names one link
     ("participant_answer", ("response_id", "item_id")),  # one answer per item per form
+    ("send_pause", ("channel", "scope")),  # one stored pause per method or conversation
 }
 
 

@@ -15,6 +15,7 @@ import aiohttp
 import storage
 from bot import admin
 from bot.channels.slack import EVENTS_PATH, SlackServer
+from bot.channels.slack_standin_limits import SCRIPTED_PACE, scripted_limits
 from bot.frameworks import framework_for
 from bot.service import Service, build_service
 from bot.settings import Settings
@@ -60,13 +61,18 @@ def workspace() -> dict[str, SlackUser]:
     }
 
 
+def scripted_standin(users: Mapping[str, SlackUser] | None = None) -> SlackStandIn:
+    """The stand-in with Slack's limits, at a scripted grantee's pace per conversation."""
+    return SlackStandIn(users, limits=scripted_limits())
+
+
 def slack_settings(db_url: str, api_url: str, **slack: Any) -> Settings:
     values = {
         "api_base_url": api_url,
         "http_port": 0,
         "bot_token": "xoxb-test-token",
         "signing_secret": SECRET,
-        "messages_per_second": 1000.0,
+        **SCRIPTED_PACE,  # a scripted grantee answers in milliseconds (see SCRIPTED_PACE)
         **slack,
     }
     # the whole service starts, email inbound server included: any free port, never 2525
@@ -161,7 +167,7 @@ async def running(db_url: str, standin: SlackStandIn, **slack: Any) -> AsyncIter
 
 @asynccontextmanager
 async def slack_harness(db_url: str) -> AsyncIterator[SlackHarness]:
-    standin = SlackStandIn(workspace())
+    standin = scripted_standin(workspace())
     await standin.start()
     try:
         async with running(db_url, standin) as service, aiohttp.ClientSession() as session:

@@ -15,6 +15,7 @@ SCOPE_OF = {
     "chat_postMessage": "chat:write",
     "chat_update": "chat:write",
     "conversations_open": "im:write",
+    "conversations_history": "im:history",  # after a crash: was this message posted already?
     "files_upload_v2": "files:write",  # files.getUploadURLExternal, files.completeUploadExternal
     "users_info": "users:read",
     "users_lookupByEmail": "users:read.email",
