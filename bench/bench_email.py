@@ -50,10 +50,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import storage  # noqa: E402
-from bot import admin  # noqa: E402
-from bot.channels.email_inbound import EmailInbound  # noqa: E402
-from bot.channels.email_smtp import InboundSMTP  # noqa: E402
-from bot.frameworks import framework_for  # noqa: E402
+from bot.admin import operations as admin  # noqa: E402
+from bot.channels.email.inbound import EmailInbound  # noqa: E402
+from bot.channels.email.smtp_session import InboundSMTP  # noqa: E402
+from bot.conversation.frameworks import framework_for  # noqa: E402
 from bot.gc_tuning import tune_for_serving  # noqa: E402
 from bot.service import build_service  # noqa: E402
 from bot.settings import Settings  # noqa: E402

@@ -63,7 +63,7 @@ class NullChannel:
     """Renders like the terminal and sends nowhere: the tick's own cost is what is measured."""
 
     def __init__(self, name: str) -> None:
-        from bot.rendering import Renderer
+        from bot.conversation.rendering import Renderer
 
         self.name = name
         self.renderer = Renderer()
@@ -83,9 +83,9 @@ def rss_mb() -> float:
 
 
 async def measure(url: str, size: int) -> dict[str, Any]:
-    from bot import admin
-    from bot.dispatcher import Dispatcher
-    from bot.jobs import Jobs, read_schedule
+    from bot.admin import operations as admin
+    from bot.conversation.dispatcher import Dispatcher
+    from bot.scheduling.jobs import Jobs, read_schedule
     from conversations.schedule import rounds_between
     from storage import models as m
     from storage.db import database

@@ -31,7 +31,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.channels.slack_standin import (  # noqa: E402
+from bot.demo.slack_standin import (  # noqa: E402
     Call,
     SignedSender,
     SlackStandIn,
@@ -70,7 +70,7 @@ FIXED: list[dict[str, Any]] = [
 
 
 async def serve_app(db_url: str, api_url: str) -> None:
-    from bot.channels.slack import SlackServer
+    from bot.channels.slack.channel import SlackServer
     from bot.gc_tuning import tune_for_serving
     from bot.service import build_service
     from bot.settings import Settings
@@ -254,7 +254,7 @@ async def measure(
 
 async def prepare(db_url: str, users: list[str]) -> None:
     import storage
-    from bot import admin
+    from bot.admin import operations as admin
     from storage.records import GranteeSpec
 
     async with storage.database(db_url):

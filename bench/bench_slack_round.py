@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_slack import drop_postgres, postgres_database  # noqa: E402
-from bot.channels.slack_standin import SignedSender, SlackStandIn  # noqa: E402
-from bot.channels.slack_standin_limits import SlackLimits  # noqa: E402
+from bot.demo.slack_standin import SignedSender, SlackStandIn  # noqa: E402
+from bot.demo.slack_standin_limits import SlackLimits  # noqa: E402
 from tests.support.round_load import (  # noqa: E402
     TURNS,
     RoundLoad,
@@ -44,7 +44,7 @@ THINK = 1.0  # a grantee answers a question no sooner than this after it arrives
 
 async def serve(db_url: str, api_url: str) -> None:
     """The bot with the shipped settings; only addresses, secrets and a quick first tick."""
-    from bot.channels.slack import SlackServer
+    from bot.channels.slack.channel import SlackServer
     from bot.gc_tuning import tune_for_serving
     from bot.service import build_service
     from bot.settings import Settings

@@ -294,7 +294,7 @@ async def drop_postgres(name: str) -> None:
 
 async def measure(url: str) -> dict[str, float]:
     import storage
-    from bot.summaries import funder_digest, grantee_summary, pooled_evidence
+    from bot.summaries.build import funder_digest, grantee_summary, pooled_evidence
     from storage.aggregates import completed_checkins
 
     async with storage.database(url):

@@ -38,16 +38,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import storage  # noqa: E402
-from bot import admin  # noqa: E402
-from bot.channels.base import Channel  # noqa: E402
+from bot.admin import operations as admin  # noqa: E402
 from bot.channels.web import links as web_links  # noqa: E402
 from bot.channels.web.channel import WebChannel  # noqa: E402
 from bot.channels.web.routes import CheckinPages  # noqa: E402
 from bot.channels.web.security import secure_headers  # noqa: E402
 from bot.channels.web.server import WebServer  # noqa: E402
 from bot.channels.web.views import Views  # noqa: E402
-from bot.dispatcher import Dispatcher, StepReport  # noqa: E402
-from bot.frameworks import framework_for  # noqa: E402
+from bot.conversation.channel import Channel  # noqa: E402
+from bot.conversation.dispatcher import Dispatcher, StepReport  # noqa: E402
+from bot.conversation.frameworks import framework_for  # noqa: E402
 from bot.gc_tuning import tune_for_serving  # noqa: E402
 from bot.service import build_service  # noqa: E402
 from bot.settings import Settings  # noqa: E402

@@ -1,5 +1,5 @@
 """`python -m bot` runs the `checkins` command line."""
 
-from bot.cli import main
+from bot.cli.app import main
 
 main()

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Protocol
 
 import storage
-from bot import availability
-from bot.channels.base import Channel
 from bot.clock import Clock, utc_now
-from bot.dispatcher import Dispatcher
+from bot.conversation.channel import Channel
+from bot.conversation.dispatcher import Dispatcher
 from bot.gc_tuning import tune_for_serving
+from bot.scheduling import availability_requests as availability
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -193,15 +193,15 @@ def build_service(settings: Settings, *, clock: Clock = utc_now, scheduler: bool
 
 def _add_summaries(service: Service) -> None:
     """A benchmarked summary to each grantee who completes a check-in, in the same channel."""
-    from bot.summary_delivery import register
+    from bot.summaries.delivery import register
 
     service.closing.append(register(service.dispatcher).close)
 
 
 def _add_scheduler(service: Service) -> None:
     """Scheduled rounds, first messages, reminders, deadlines; started last, after the channels."""
-    from bot.jobs import Jobs
-    from bot.scheduler import Scheduler
+    from bot.scheduling.jobs import Jobs
+    from bot.scheduling.scheduler import Scheduler
 
     config = service.settings.schedule
     jobs = Jobs(
@@ -218,7 +218,7 @@ def _add_slack(service: Service) -> None:
     """The Slack channel and its bolt app (Socket Mode or HTTP), when a bot token is set."""
     if service.settings.slack.bot_token is None:
         return
-    from bot.channels.slack_events import add_slack
+    from bot.channels.slack.events import add_slack
 
     add_slack(service)
 
@@ -232,8 +232,8 @@ def _add_web(service: Service) -> None:
 
 def _add_email(service: Service) -> None:
     """The email channel and its inbound SMTP server (replies to check-in emails)."""
-    from bot.channels.email import EmailChannel
-    from bot.channels.email_inbound import EmailInbound
+    from bot.channels.email.inbound import EmailInbound
+    from bot.channels.email.outbound import EmailChannel
 
     channel = EmailChannel(service.settings, clock=service.clock)
     service.add_channel(channel)

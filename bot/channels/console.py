@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot.channels.base import Delivery
-from bot.rendering import ConversationView, Renderer
+from bot.conversation.channel import Delivery
+from bot.conversation.rendering import ConversationView, Renderer
 from conversations.state import Prompt
 from storage.records import CheckInContext
 

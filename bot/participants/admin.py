@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import storage
-from bot.admin import AdminError
-from bot.frameworks import framework_for
+from bot.admin.operations import AdminError
+from bot.conversation.frameworks import framework_for
 from bot.participants.intake import take_form
 from conversations.framework import Framework
 from conversations.participant_forms import SubmissionProblems, form_layout, read_submission

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 
-from bot.frameworks import framework_for
+from bot.conversation.frameworks import framework_for
 from conversations import engine
 from conversations.framework import Framework
 from conversations.participant_figures import FormFigures, figures_from_counts

@@ -13,7 +13,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium_axe_python import Axe
 
 import storage
-from bot.frameworks import framework_for
+from bot.conversation.frameworks import framework_for
 from conversations.framework import Question
 from tests.browser.conftest import RunningService
 from tests.support.web_harness import EMAIL, WebWorld

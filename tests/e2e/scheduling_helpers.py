@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import storage
-from bot import admin
-from bot.channels.base import Delivery, InboundMessage
-from bot.dispatcher import Dispatcher
-from bot.frameworks import framework_for
-from bot.jobs import Jobs
-from bot.rendering import ConversationView, Renderer
+from bot.admin import operations as admin
+from bot.conversation.channel import Delivery, InboundMessage
+from bot.conversation.dispatcher import Dispatcher
+from bot.conversation.frameworks import framework_for
+from bot.conversation.rendering import ConversationView, Renderer
+from bot.scheduling.jobs import Jobs
 from conversations.state import Prompt, SessionState, Status
 from storage.records import CheckInContext, GranteeSpec, Programme
 

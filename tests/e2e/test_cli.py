@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 from tests.support.cli import run_cli
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

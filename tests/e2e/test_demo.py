@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bot.demo import run_demo
+from bot.demo.run import run_demo
 
 
 async def test_demo_shows_complete_check_ins_with_reprompts_skip_back_and_edit(

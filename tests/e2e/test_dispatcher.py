@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 import storage
-from bot import admin
-from bot.channels.base import InboundMessage
+from bot.admin import operations as admin
 from bot.channels.console import ConsoleChannel
-from bot.dispatcher import Dispatcher
-from bot.rendering import Renderer
+from bot.conversation.channel import InboundMessage
+from bot.conversation.dispatcher import Dispatcher
+from bot.conversation.rendering import Renderer
 from storage.db import database
 from storage.records import CheckInContext, StepOutcome
 
@@ -75,7 +75,7 @@ async def answer_all(dispatcher: Dispatcher, checkin_id: int, screen: Screen) ->
         "yes_no": "no",
         "text": "Neighbours who had never met now cook together.",
     }
-    from bot.frameworks import framework_for
+    from bot.conversation.frameworks import framework_for
     from conversations.state import SessionState, Status
 
     for sent in range(100):
@@ -219,7 +219,7 @@ async def test_round_status_reflects_progress(opened: CheckInContext) -> None:
 async def test_remind_me_friday_pauses_and_says_when_without_storing_an_answer(
     opened: CheckInContext,
 ) -> None:
-    from bot import availability
+    from bot.scheduling import availability_requests as availability
 
     screen, clock = Screen(), Clock()  # NOW is Monday 5 October 2026
     dispatcher = make_dispatcher(screen, clock)

@@ -18,8 +18,8 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 import storage
-from bot import admin
-from bot.channels.email_inbound import EmailInbound
+from bot.admin import operations as admin
+from bot.channels.email.inbound import EmailInbound
 from bot.service import Service, build_service
 from bot.settings import Settings, SettingsError
 from storage.records import CheckInContext
@@ -513,7 +513,7 @@ ANSWERS = {
 async def test_whole_check_in_by_email_ends_with_a_confirmation_listing_the_answers(
     running: Running,
 ) -> None:
-    from bot.frameworks import framework_for
+    from bot.conversation.frameworks import framework_for
 
     framework = framework_for(running.context.programme)
     message = await first_email(running)
@@ -575,7 +575,7 @@ async def test_inbound_port_in_use_is_a_clear_configuration_error(
 def test_email_send_command_emails_each_open_check_in_once(db_url: str, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from bot.cli import app
+    from bot.cli.app import app
 
     outbox = tmp_path / "outbox"
     settings = tmp_path / "settings.toml"

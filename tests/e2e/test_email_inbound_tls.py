@@ -17,7 +17,7 @@ import pytest
 import trustme
 
 import storage
-from bot import admin
+from bot.admin import operations as admin
 from bot.service import Service
 from bot.settings import Settings, SettingsError
 from storage import models as m

@@ -14,9 +14,9 @@ from aiosmtplib.email import quote_address
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.channels.base import PermanentFailure, TemporaryFailure
-from bot.channels.email_relay import RelayClient
-from bot.channels.email_smtp import PLAIN_ADDRESS
+from bot.channels.email.relay import RelayClient
+from bot.channels.email.smtp_session import PLAIN_ADDRESS
+from bot.conversation.channel import PermanentFailure, TemporaryFailure
 from bot.settings import SmtpRelay
 
 SENDER = "bounce+0f1e2d3c4b5a69788796a5b4c3d2e1f001234567@replies.example.org"

@@ -17,8 +17,8 @@ import trustme
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 import storage
-from bot import admin
-from bot.channels.email_inbound import EmailInbound
+from bot.admin import operations as admin
+from bot.channels.email.inbound import EmailInbound
 from bot.service import Service, build_service
 from bot.settings import Settings, SettingsError, load_settings
 from storage import models as m
@@ -375,7 +375,7 @@ async def test_unverifiable_certificate_sends_nothing_and_keeps_the_email_queued
         tmp_path, sqlite_url, relay, ca=ca if trusting == "another CA file" else None
     )
     world: World = await world_factory(settings)
-    with caplog.at_level(logging.WARNING, logger="bot.channels.email_relay"):
+    with caplog.at_level(logging.WARNING, logger="bot.channels.email.relay"):
         await world.email()
     assert relay.logins == []  # the password never went to a server we could not verify
     assert relay.sink.delivered == []

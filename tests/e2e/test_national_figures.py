@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import storage
-from bot.frameworks import framework_for
-from bot.summaries import funder_digest, summary_for_grantee
-from bot.summary_render import SummaryRenderer
+from bot.conversation.frameworks import framework_for
+from bot.summaries.build import funder_digest, summary_for_grantee
+from bot.summaries.render import SummaryRenderer
 from conversations.framework import FRAMEWORKS_DIR
 from storage.records import Programme
 from tests.e2e import summary_seed as seed

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 import storage
-from bot.channels.base import Delivery, PermanentFailure, TemporaryFailure
-from bot.outbox import Outbox
-from bot.rendering import ConversationView
+from bot.conversation.channel import Delivery, PermanentFailure, TemporaryFailure
+from bot.conversation.outbox import Outbox
+from bot.conversation.rendering import ConversationView
 from conversations.state import Prompt
 from storage.db import database
 from storage.records import BULK, INTERACTIVE, CheckInContext, OutboundWrite

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import storage
-from bot.dispatcher import Dispatcher
-from bot.frameworks import framework_for
+from bot.conversation.dispatcher import Dispatcher
+from bot.conversation.frameworks import framework_for
 from bot.participants.intake import Taken, take_form
 from conversations.state import SessionState
 from storage.participants import reported_count

@@ -13,8 +13,8 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from bot.summaries import summary_for_grantee
-from bot.summary_render import (
+from bot.summaries.build import summary_for_grantee
+from bot.summaries.render import (
     SummaryRenderer,
     data_uris,
     digest_charts,

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import storage
-from bot import availability
-from bot.channels.base import InboundMessage
+from bot.conversation.channel import InboundMessage
+from bot.scheduling import availability_requests as availability
 from storage.db import database
 from tests.e2e.scheduling_helpers import PEOPLE, GranteeSpec, World, complete, make_world, utc
 

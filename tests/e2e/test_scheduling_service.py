@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import storage
-from bot.scheduler import Scheduler
+from bot.scheduling.scheduler import Scheduler
 from bot.service import build_service
 from bot.settings import Settings
 from storage.db import database

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from bot.demo_slack import run_slack_demo
+from bot.demo.in_slack import run_slack_demo
 
 
 async def test_slack_demo_prints_the_dms_as_text(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import storage
-from bot.channels.slack_home import next_opening
+from bot.channels.slack.home import next_opening
 from storage.records import GranteeSpec
 from tests.support.fake_slack import SlackUser, home_opened_event, slash_command
 from tests.support.slack_harness import AMINA, AMINA_EMAIL, PRIYA, SlackHarness, slack_harness

@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels.base import Delivery, TemporaryFailure
-from bot.channels.slack import SlackChannel
-from bot.channels.slack_standin import SlackStandIn
-from bot.rendering import Renderer
+from bot.channels.slack.channel import SlackChannel
+from bot.conversation.channel import Delivery, TemporaryFailure
+from bot.conversation.rendering import Renderer
+from bot.demo.slack_standin import SlackStandIn
 from bot.settings import Settings, SlackSettings
 from storage.records import INTERACTIVE
 

@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 
 import storage
-from bot.channels.slack import EVENTS_PATH, SlackServer
-from bot.channels.slack_standin import SignedSender, SlackStandIn
+from bot.channels.slack.channel import EVENTS_PATH, SlackServer
+from bot.demo.slack_standin import SignedSender, SlackStandIn
 from bot.service import Service, build_service
 from bot.settings import Settings
 from tests.support.round_load import RoundLoad, asked, open_the_round, people, seed

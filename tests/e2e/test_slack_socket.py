@@ -10,8 +10,8 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 import storage
-from bot import admin
-from bot.channels.slack import InFlight, SlackServer
+from bot.admin import operations as admin
+from bot.channels.slack.channel import InFlight, SlackServer
 from bot.service import Service
 from bot.settings import SettingsError, SlackSettings
 from tests.support.fake_slack import SlackStandIn, message_event, slash_command

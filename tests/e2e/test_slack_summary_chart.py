@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import storage
-from bot.channels.slack import SlackChannel
-from bot.outbox import Outbox
-from bot.rendering import Renderer
+from bot.channels.slack.channel import SlackChannel
+from bot.conversation.outbox import Outbox
+from bot.conversation.rendering import Renderer
 from storage.records import OutboundMessage
 from tests.e2e import summary_seed as seed
 from tests.support.fake_slack import PNG_SIGNATURE, UPLOAD, Call, slash_command

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 import storage
-from bot.export import export_programme
-from bot.round_observations import RoundObservations
-from bot.summaries import funder_digest, grantee_summary, pooled_evidence, summary_for_grantee
-from bot.summary_delivery import send_digest
-from bot.summary_render import SummaryRenderer, data_uris, digest_charts, summary_payload
+from bot.admin.export import export_programme
+from bot.summaries.build import funder_digest, grantee_summary, pooled_evidence, summary_for_grantee
+from bot.summaries.delivery import send_digest
+from bot.summaries.render import SummaryRenderer, data_uris, digest_charts, summary_payload
+from bot.summaries.round_observations import RoundObservations
 from conversations.digests import FunderDigest
 from storage.records import Programme
 from tests.e2e import summary_seed as seed

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 from storage.db import database
 from tests.e2e import summary_seed as seed
 from tests.e2e.summary_seed import proportion

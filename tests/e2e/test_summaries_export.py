@@ -8,8 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.admin import AdminError
-from bot.export import export_programme
+from bot.admin.export import export_programme
+from bot.admin.operations import AdminError
 from storage.records import Programme
 from tests.e2e import summary_seed as seed
 from tests.e2e.summary_seed import proportion

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 import storage
-from bot import admin
-from bot.channels.base import InboundMessage
+from bot.admin import operations as admin
 from bot.channels.console import ConsoleChannel
-from bot.dispatcher import Dispatcher
-from bot.frameworks import framework_for
-from bot.rendering import Renderer
-from bot.summary_delivery import register
+from bot.conversation.channel import InboundMessage
+from bot.conversation.dispatcher import Dispatcher
+from bot.conversation.frameworks import framework_for
+from bot.conversation.rendering import Renderer
+from bot.summaries.delivery import register
 from conversations.state import SessionState, Status
 from storage.db import database
 from storage.records import CheckInContext
@@ -75,7 +75,7 @@ async def test_submitting_sends_the_summary_in_the_same_channel(opened: CheckInC
 
 
 async def test_closing_a_round_queues_the_funder_digest_once(opened: CheckInContext) -> None:
-    from bot.jobs import Jobs
+    from bot.scheduling.jobs import Jobs
 
     jobs = Jobs(Dispatcher({}, clock=lambda: NOW), timezone="Europe/London")
     later = NOW + timedelta(days=40)
@@ -95,7 +95,7 @@ async def test_closing_a_round_queues_the_funder_digest_once(opened: CheckInCont
 async def test_weekly_digest_is_queued_once_each_monday(
     opened: CheckInContext, tmp_path: Path
 ) -> None:
-    from bot.jobs import Jobs
+    from bot.scheduling.jobs import Jobs
 
     text = (EXAMPLES / "programme.toml").read_text()
     weekly = tmp_path / "programme.toml"

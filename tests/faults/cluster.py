@@ -27,9 +27,9 @@ import aiosmtplib
 import asyncpg  # type: ignore[import-untyped]
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from bot import admin
-from bot.channels.slack_standin_limits import SCRIPTED_PACE, scripted_limits
-from bot.schedule_admin import open_round_now
+from bot.admin import operations as admin
+from bot.admin.rounds_by_hand import open_round_now
+from bot.demo.slack_standin_limits import SCRIPTED_PACE, scripted_limits
 from storage.db import database
 from tests.faults.tally import TALLY
 from tests.support.fake_slack import Call, SignedSender, SlackStandIn, SlackUser, message_event

@@ -17,8 +17,8 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 import storage
-from bot import admin
-from bot.channels.email_inbound import EmailInbound
+from bot.admin import operations as admin
+from bot.channels.email.inbound import EmailInbound
 from bot.service import Service, build_service
 from storage import models as m
 from storage.records import CheckInContext

@@ -9,8 +9,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from bot.channels import slack_blocks
-from bot.channels.slack_standin import TEAM_ID
+from bot.channels.slack import blocks as slack_blocks
+from bot.demo.slack_standin import TEAM_ID
 from tests.support.fake_slack import message_event
 
 TEAM = TEAM_ID

@@ -8,7 +8,7 @@ import itertools
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bot.digest_cells import cells, in_blocks
+from bot.summaries.digest_cells import cells, in_blocks
 from conversations import benchmarks as b
 from conversations import pooling
 from conversations.benchmarks import Observation, PeerFigure, Withheld

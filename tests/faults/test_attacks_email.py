@@ -23,7 +23,7 @@ from tests.faults.email_harness import (
 from tests.faults.tally import Tally
 from tests.support.email_service import DOMAIN
 
-LOGGER = "bot.channels.email_inbound"
+LOGGER = "bot.channels.email.inbound"
 EVIL = "mallory@evil.example.com"
 SPOOFED_SENDERS = [
     EVIL,

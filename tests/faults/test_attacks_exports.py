@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import storage
-from bot.export import FORMULA_STARTS, export_programme
+from bot.admin.export import FORMULA_STARTS, export_programme
 from storage.records import AnswerWrite, GranteeSpec
 from tests.e2e import summary_seed as seed
 from tests.faults.tally import Tally, io

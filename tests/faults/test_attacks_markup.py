@@ -10,10 +10,10 @@ from email.message import EmailMessage
 import pytest
 
 import storage
-from bot.frameworks import framework_for
-from bot.summaries import funder_digest, pooled_evidence
-from bot.summary_delivery import digest_payloads
-from bot.summary_render import SummaryRenderer
+from bot.conversation.frameworks import framework_for
+from bot.summaries.build import funder_digest, pooled_evidence
+from bot.summaries.delivery import digest_payloads
+from bot.summaries.render import SummaryRenderer
 from storage.records import GranteeSpec
 from tests.e2e import summary_seed as seed
 from tests.faults.email_harness import AMINA, EmailWorld, email_world, html_part, reply

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 import storage
-from bot import admin
-from bot.channels import slack_blocks
+from bot.admin import operations as admin
+from bot.channels.slack import blocks as slack_blocks
 from storage import models as m
 from tests.faults.slack_payloads import dm
 from tests.faults.tally import Tally
@@ -33,7 +33,7 @@ from tests.support.slack_text import mrkdwn_texts
 
 RAJ = "U0RAJP0001"  # a grantee of the same programme, linked by his Slack id
 RAJ_EMAIL = "raj@belgravearts.example.org"
-GUARD = "bot.channels.slack_guard"
+GUARD = "bot.channels.slack.guard"
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ async def test_a_replayed_event_or_click_is_stored_once(
     retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
     with tally.case("attacks slack"):
         caplog.clear()
-        with caplog.at_level(logging.INFO, logger="bot.dispatcher"):
+        with caplog.at_level(logging.INFO, logger="bot.conversation.dispatcher"):
             for headers in ({}, retry, {}):
                 status, _ = await slack.sender.event(envelope, headers=headers)
                 assert status == 200
@@ -192,7 +192,7 @@ async def test_a_button_of_another_grantees_check_in_changes_nothing_of_theirs(
         with tally.case("attacks slack"):
             before, told = await stored(), len(slack.dm(RAJ))
             caplog.clear()
-            with caplog.at_level(logging.INFO, logger="bot.channels.slack_events"):
+            with caplog.at_level(logging.INFO, logger="bot.channels.slack.events"):
                 status, _ = await slack.sender.action(payload)
                 await slack.server.listeners.drain()
             assert status == 200

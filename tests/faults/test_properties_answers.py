@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
-from bot.channels import slack_blocks
-from bot.rendering import ConversationView, Renderer
+from bot.channels.slack import blocks as slack_blocks
+from bot.conversation.rendering import ConversationView, Renderer
 from conversations import engine
 from conversations.answers import (
     Parsed,

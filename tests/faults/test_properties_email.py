@@ -11,8 +11,8 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 import storage
-from bot.channels.email_inbound import read_against_sent
-from bot.channels.email_parsing import (
+from bot.channels.email.inbound import read_against_sent
+from bot.channels.email.parsing import (
     automated,
     bounce,
     external_id,
@@ -21,8 +21,8 @@ from bot.channels.email_parsing import (
     referenced_ids,
     sender_address,
 )
-from bot.channels.email_steps import AttachmentsIgnored, advance_all, understood
-from bot.frameworks import framework_for
+from bot.channels.email.steps import AttachmentsIgnored, advance_all, understood
+from bot.conversation.frameworks import framework_for
 from conversations.state import EngineOptions, SessionState
 from tests.faults.email_harness import (
     AMINA,

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from bot.frameworks import framework_for
+from bot.conversation.frameworks import framework_for
 from conversations.framework import CountQuestion
 from tests.faults.email_harness import AMINA, EmailWorld, email_world, reply, snapshot, text_part
 from tests.faults.tally import Tally, io, pure

@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import storage
-from bot.channels import slack_blocks
-from bot.frameworks import framework_for
+from bot.channels.slack import blocks as slack_blocks
+from bot.conversation.frameworks import framework_for
 from conversations.answers import Parsed, parse_answer
 from storage import models as m
 from tests.faults.slack_payloads import (

@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.channels.slack_standin import SignedSender, SlackStandIn
+from bot.demo.slack_standin import SignedSender, SlackStandIn
 from storage.db import database
 from tests.faults.cluster import (
     SECRET,

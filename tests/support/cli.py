@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 
 
 def run_cli(settings: Path, *args: str) -> tuple[int, str]:

@@ -1,6 +1,6 @@
 """The Slack stand-in for tests: a Web API that records calls, Socket Mode, signed requests."""
 
-from bot.channels.slack_standin import (
+from bot.demo.slack_standin import (
     BOT_USER_ID,
     PNG_SIGNATURE,
     UPLOAD,

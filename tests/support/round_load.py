@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot import admin
-from bot.channels.slack_standin import Call, SignedSender, SlackStandIn, message_event
-from bot.schedule_admin import open_round_now
+from bot.admin import operations as admin
+from bot.admin.rounds_by_hand import open_round_now
+from bot.demo.slack_standin import Call, SignedSender, SlackStandIn, message_event
 from tests.support.slack_text import block_text
 
 ANSWERING = "answering-2026"  # a programme whose grantees are mid check-in

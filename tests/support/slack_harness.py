@@ -13,10 +13,10 @@ from typing import Any
 import aiohttp
 
 import storage
-from bot import admin
-from bot.channels.slack import EVENTS_PATH, SlackServer
-from bot.channels.slack_standin_limits import SCRIPTED_PACE, scripted_limits
-from bot.frameworks import framework_for
+from bot.admin import operations as admin
+from bot.channels.slack.channel import EVENTS_PATH, SlackServer
+from bot.conversation.frameworks import framework_for
+from bot.demo.slack_standin_limits import SCRIPTED_PACE, scripted_limits
 from bot.service import Service, build_service
 from bot.settings import Settings
 from conversations.state import SessionState, Status

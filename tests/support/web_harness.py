@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import storage
-from bot import admin
-from bot.channels.email_inbound import EmailInbound
+from bot.admin import operations as admin
+from bot.channels.email.inbound import EmailInbound
 from bot.channels.web.server import WebServer
 from bot.clock import utc_now
 from bot.service import Service, build_service

@@ -12,8 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from bot.chart_process import ChartProcess
-from bot.summary_render import SummaryRenderer, drawn_for_channel
+from bot.summaries.chart_process import ChartProcess
+from bot.summaries.render import SummaryRenderer, drawn_for_channel
 from tests.unit.test_slack_chart import indicator, summary
 
 SUMMARY = summary(
@@ -87,7 +87,7 @@ async def test_closing_ends_the_worker_and_later_summaries_are_drawn_here() -> N
 
 SERVICE_KILLED = """
 import asyncio, os, signal, sys
-from bot.chart_process import ChartProcess
+from bot.summaries.chart_process import ChartProcess
 from tests.unit.test_chart_process import SUMMARY
 
 async def main() -> None:

@@ -9,7 +9,15 @@ from itertools import pairwise
 import pytest
 from PIL import Image, ImageColor
 
-from bot.charts import MEDIAN, NATIONAL, OWN, PEERS, RangeRow, range_chart, stacked_range_chart
+from bot.summaries.charts import (
+    MEDIAN,
+    NATIONAL,
+    OWN,
+    PEERS,
+    RangeRow,
+    range_chart,
+    stacked_range_chart,
+)
 
 RGB = tuple[int, ...]
 OWN_RGB, PEERS_RGB, MEDIAN_RGB, NATIONAL_RGB = (

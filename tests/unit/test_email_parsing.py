@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.channels.email_lines import Ours, Written, written_lines
-from bot.channels.email_parsing import (
+from bot.channels.email.lines import Ours, Written, written_lines
+from bot.channels.email.parsing import (
     ReadReply,
     automated,
     bounce,
@@ -21,8 +21,8 @@ from bot.channels.email_parsing import (
     sender_address,
     token_from_address,
 )
-from bot.channels.email_steps import advance_all, open_questions, replies_for
-from bot.channels.email_understand import LineNotRead, LineReply, ReadInOrder, numbered
+from bot.channels.email.steps import advance_all, open_questions, replies_for
+from bot.channels.email.understand import LineNotRead, LineReply, ReadInOrder, numbered
 from conversations import engine
 from conversations.framework import load_builtin
 from conversations.state import (
@@ -145,7 +145,7 @@ def test_lines_after_an_answer_in_words_continue_it() -> None:
 
 
 def test_a_line_that_cannot_be_placed_is_named_with_what_was_expected() -> None:
-    from bot.channels.email_steps import understood
+    from bot.channels.email.steps import understood
 
     found = understood(FRAMEWORK, _started(), _lines("1: 12", "about 300 people came", "Amina"))
     assert [FRAMEWORK.number_of(r.question_id or "") for r in found.replies] == [1]
@@ -153,7 +153,7 @@ def test_a_line_that_cannot_be_placed_is_named_with_what_was_expected() -> None:
 
 
 def test_unnumbered_lines_are_read_in_order_when_they_match_what_was_asked() -> None:
-    from bot.channels.email_steps import understood
+    from bot.channels.email.steps import understood
 
     state = _started()
     read = _lines("12", "three hundred and forty", "90")
@@ -306,7 +306,7 @@ def test_several_answers_are_one_step_with_one_list_of_what_is_next() -> None:
 
 
 def test_only_our_servers_topmost_authentication_results_is_read() -> None:
-    from bot.channels.email_auth import sender_check
+    from bot.channels.email.authentication import sender_check
 
     message = _message(
         {

@@ -6,8 +6,8 @@ import asyncio
 from email.message import Message
 from typing import cast
 
-from bot.channels.email_relay import RelayClient
-from bot.channels.email_relay_pool import RelayPool
+from bot.channels.email.relay import RelayClient
+from bot.channels.email.relay_pool import RelayPool
 
 
 class SlowRelay:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.channels import email_render
-from bot.channels.email_render import EmailRenderer
-from bot.rendering import ConversationView, Renderer
+from bot.channels.email import render as email_render
+from bot.channels.email.render import EmailRenderer
+from bot.conversation.rendering import ConversationView, Renderer
 from conversations.framework import Framework, load_builtin
 from conversations.state import Ask
 

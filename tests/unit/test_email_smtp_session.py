@@ -8,8 +8,8 @@ from aiosmtpd.smtp import SMTP
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.channels.email_inbound import _Handler
-from bot.channels.email_smtp import InboundSMTP
+from bot.channels.email.inbound import _Handler
+from bot.channels.email.smtp_session import InboundSMTP
 
 # local parts and domains from characters that are plain, special, or breaking
 _CHARS = st.sampled_from(list("abcXYZ019.-_+=!#'~@<>\"() [],;:\\\t"))

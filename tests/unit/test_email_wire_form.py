@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.channels.base import Delivery
-from bot.channels.email import EmailChannel, _text_part
-from bot.channels.email_relay import _WIRE, _wire_form, _WireGenerator
+from bot.channels.email.outbound import EmailChannel, _text_part
+from bot.channels.email.relay import _WIRE, _wire_form, _WireGenerator
+from bot.conversation.channel import Delivery
 from bot.settings import Settings
 from storage.email import OutgoingEmail
 

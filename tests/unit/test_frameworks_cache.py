@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.frameworks import framework_for
+from bot.conversation.frameworks import framework_for
 from conversations.framework import builtin_framework_path
 from storage.records import Programme
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.grantee_import import (
+from bot.admin.grantee_import import (
     GranteeImportError,
     ImportProblem,
     read_grantees_csv,
     suggest_timezone,
 )
-from bot.programme_file import DEFAULT_ACTIVITY_TYPES
+from bot.admin.programme_file import DEFAULT_ACTIVITY_TYPES
 from storage.records import GranteeSpec
 
 REPO = Path(__file__).resolve().parents[2]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.grantee_import import read_grantees_csv
-from bot.programme_file import DEFAULT_ACTIVITY_TYPES
+from bot.admin.grantee_import import read_grantees_csv
+from bot.admin.programme_file import DEFAULT_ACTIVITY_TYPES
 from conversations.business_case import cost_per_participant
 from tests.unit.test_grantee_import import AMINA, HEADER, RAJ, problems, write
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.programme_file import (
+from bot.admin.programme_file import (
     DEFAULT_ACTIVITY_TYPES,
     ProgrammeFileError,
     builtin_framework_ids,

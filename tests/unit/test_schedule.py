@@ -277,7 +277,7 @@ def test_slot_is_a_plain_value() -> None:
 
 
 def test_availability_replies_say_what_will_happen() -> None:
-    from bot.rendering import ConversationView, Renderer
+    from bot.conversation.rendering import ConversationView, Renderer
     from conversations.framework import builtin_framework_path, load_framework
     from conversations.state import AvailabilityNoted
 

@@ -9,10 +9,10 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.channels import slack_blocks as sb
-from bot.channels.base import PermanentFailure, TemporaryFailure
-from bot.channels.slack import delivery_failure
-from bot.rendering import ConversationView, Renderer
+from bot.channels.slack import blocks as sb
+from bot.channels.slack.channel import delivery_failure
+from bot.conversation.channel import PermanentFailure, TemporaryFailure
+from bot.conversation.rendering import ConversationView, Renderer
 from conversations import engine
 from conversations.framework import Framework
 from conversations.state import (

@@ -6,7 +6,7 @@ import base64
 import struct
 from dataclasses import replace
 
-from bot.summary_render import SLACK_CHART_ROWS, slack_chart
+from bot.summaries.render import SLACK_CHART_ROWS, slack_chart
 from conversations.benchmarks import PeerFigure
 from conversations.summaries import GranteeSummary, IndicatorSummary, NationalFigure
 from tests.support.fake_slack import PNG_SIGNATURE

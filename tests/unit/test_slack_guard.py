@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from slack_bolt.request.internals import parse_body
 
-from bot.channels.slack_guard import read_body
+from bot.channels.slack.guard import read_body
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"

@@ -25,7 +25,7 @@ SCOPE_OF = {
 
 
 def called_methods() -> set[str]:
-    source = "".join(p.read_text() for p in (ROOT / "bot" / "channels").glob("slack*.py"))
+    source = "".join(p.read_text() for p in (ROOT / "bot" / "channels" / "slack").glob("*.py"))
     return set(re.findall(r"client\.([a-z]+_[A-Za-z0-9_]+)\(", source)) - {"apps_connections_open"}
 
 

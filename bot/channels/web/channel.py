@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.channels.base import Delivery
-from bot.rendering import ConversationView
+from bot.conversation.channel import Delivery
+from bot.conversation.rendering import ConversationView
 from conversations.state import Prompt
 from storage.records import CheckInContext
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.channels.web.forms import Entered, shown_value, web_hint
-from bot.rendering import ConversationView
+from bot.conversation.rendering import ConversationView
 from conversations.answers import format_answer
 from conversations.framework import (
     ChoiceQuestion,

@@ -18,7 +18,7 @@ from bot.channels.web.security import (
     new_cookie_value,
 )
 from bot.channels.web.views import Views
-from bot.dispatcher import Dispatcher
+from bot.conversation.dispatcher import Dispatcher
 from storage.records import CheckInContext, OutboundWrite
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from bot.channels.web.links import TOKEN_PATTERN, LinkProblem, Links, OpenLink
 from bot.channels.web.ratelimit import RateLimit
 from bot.channels.web.security import form_key_matches
 from bot.channels.web.views import Views
-from bot.dispatcher import Dispatcher
+from bot.conversation.dispatcher import Dispatcher
 from conversations import engine
 from conversations.framework import Framework
 from conversations.state import (

@@ -14,8 +14,8 @@ from bot.channels.web.request_link import LinkRequests
 from bot.channels.web.routes import CheckinPages
 from bot.channels.web.security import RedactingAccessLogger, secure_headers
 from bot.channels.web.views import Views
-from bot.dispatcher import Dispatcher
-from bot.rendering import TEMPLATES_DIR
+from bot.conversation.dispatcher import Dispatcher
+from bot.conversation.rendering import TEMPLATES_DIR
 from bot.settings import WebSettings
 
 if TYPE_CHECKING:

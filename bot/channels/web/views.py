@@ -11,10 +11,10 @@ from jinja2 import Environment
 
 from bot.channels.web import pages
 from bot.channels.web.links import LinkProblem, OpenLink
-from bot.dispatcher import Dispatcher
-from bot.rendering import Renderer, template_lookup
-from bot.summaries import grantee_summary
-from bot.summary_render import data_uris, summary_charts
+from bot.conversation.dispatcher import Dispatcher
+from bot.conversation.rendering import Renderer, template_lookup
+from bot.summaries.build import grantee_summary
+from bot.summaries.render import data_uris, summary_charts
 from conversations.framework import Framework
 from conversations.progress import progress
 from conversations.state import SessionState, Status

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import storage
 from bot.clock import utc_now
-from bot.frameworks import framework_for
-from bot.reminders import Reminders
+from bot.conversation.frameworks import framework_for
+from bot.scheduling.reminders import Reminders
 from conversations.framework import ChoiceQuestion, Question
 from tests.support.web_client import Client, Page
 from tests.support.web_harness import WebWorld, link_in

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import storage
-from bot import admin
+from bot.admin import operations as admin
 from bot.channels.web.security import CONTENT_SECURITY_POLICY
 from bot.clock import utc_now
 from storage import web_links

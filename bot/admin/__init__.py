@@ -1,0 +1,1 @@
+"""Programme and grantee administration: files in, rounds by hand, exports out."""

@@ -1,0 +1,1 @@
+"""The email channel: check-in emails out, replies in over SMTP, read at the edge."""

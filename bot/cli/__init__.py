@@ -1,0 +1,1 @@
+"""The `checkins` command line, one module per topic."""

@@ -1,0 +1,72 @@
+"""What every channel shares: the inbound message shape and the protocol the dispatcher drives."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.conversation.rendering import ConversationView
+from conversations.state import Prompt
+from storage.records import BULK, CheckInContext
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A grantee's message, translated at the channel's edge."""
+
+    channel: str
+    external_id: str  # unique per delivery: Slack event_id, email Message-ID, a console line id
+    sender: str  # who sent it, in the channel's terms (email address, Slack user id)
+    text: str
+    question_id: str | None = None  # the question it answers, when the channel knows
+    strict: bool = False  # a button click: stale if its question is no longer being asked
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A rendered message ready for a channel to send."""
+
+    outbound_id: int
+    recipient: str
+    payload: Mapping[str, Any]
+    lane: str = BULK  # INTERACTIVE: someone is waiting for it
+    maybe_sent: bool = False  # its sender crashed mid-send: check before sending again
+
+
+class DeliveryError(Exception):
+    """A message could not be sent; the outbox decides whether to try again."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TemporaryFailure(DeliveryError):
+    """Worth another try later; `retry_after` (seconds): not before then."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class PermanentFailure(DeliveryError):
+    """Will never work as it is (a refused address, a revoked token): recorded, not retried."""
+
+
+class Channel(Protocol):
+    """A way of reaching grantees; it paces its own sends by what its service limits."""
+
+    name: str
+
+    def recipient(self, context: CheckInContext) -> str:
+        """Where this channel reaches the grantee of a check-in."""
+        ...
+
+    def render(self, prompts: Sequence[Prompt], view: ConversationView) -> dict[str, Any]:
+        """Turn prompts into this channel's payload (stored before it is sent)."""
+        ...
+
+    async def deliver(self, delivery: Delivery) -> str | None:
+        """Send one message; return the channel's id for it, if any."""
+        ...

@@ -1,0 +1,1 @@
+"""Scheduled work: the jobs the scheduler ticks, reminders, grantees' availability."""

@@ -1,0 +1,1 @@
+"""Benchmarked summaries, digests and evidence: built, rendered, charted, delivered."""
