@@ -12,6 +12,7 @@ from bot.admin.grantee_import import read_grantees_csv
 from bot.admin.programme_file import load_programme_file
 from bot.conversation.frameworks import framework_for
 from conversations import engine
+from storage import web_links
 from storage.records import (
     CheckInContext,
     GranteeStatus,
@@ -130,3 +131,14 @@ async def checkin_for_chat(email: str, programme_slug: str | None = None) -> Che
             "choose one with --programme"
         )
     return found[0]
+
+
+async def revoke_web_links(
+    grantee: str | None, checkin: int | None, *, now: datetime
+) -> tuple[int, int]:
+    """Switch off the private links of a grantee's check-ins (or of one check-in): how many
+    links, and of how many check-ins."""
+    ids = await web_links.checkin_ids_for(email=grantee, checkin_id=checkin)
+    if not ids:
+        return 0, 0
+    return await web_links.revoke_links(checkin_ids=ids, now=now), len(ids)

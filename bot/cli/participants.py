@@ -11,7 +11,13 @@ from typing import Annotated, Literal
 
 import typer
 
+from bot.cli.common import plain, run, settings_from
 from bot.clock import utc_now
+from bot.participants import admin as padmin
+from bot.participants.printable import form_link, form_token, printable_form
+from bot.participants.report import change_for, describe
+from conversations.participant_figures import figures_from_counts
+from storage.participants import form_counts, reported_count
 
 participants_app = typer.Typer(help="Participants' feedback forms.")
 
@@ -40,12 +46,9 @@ def form(
     settings: SettingsPath = None,
 ) -> None:
     """Write a grantee's printable form (HTML, print it from a browser), with its online link."""
-    from bot.cli.app import _plain, _run, _settings
-    from bot.participants import admin as padmin
-    from bot.participants.printable import form_link, form_token, printable_form
 
-    config = _settings(settings)
-    where = _run(config, lambda: padmin.target(grantee, programme))
+    config = settings_from(settings)
+    where = run(config, lambda: padmin.target(grantee, programme))
     secret = config.participants.link_secret
     link = None
     if secret is not None:
@@ -55,9 +58,9 @@ def form(
         where.framework, kind, organisation=where.grantee.organisation, period=period, link=link
     )
     out_file.write_text(html, encoding="utf-8")
-    _plain(f"Wrote {out_file}.")
+    plain(f"Wrote {out_file}.")
     if link is None:
-        _plain(
+        plain(
             "No online link or QR code on it: set CHECKINS_PARTICIPANTS__LINK_SECRET to a long "
             "random string to add them."
         )
@@ -73,17 +76,15 @@ def import_forms(
     settings: SettingsPath = None,
 ) -> None:
     """Import paper forms typed into a CSV file; any bad row stops the whole file."""
-    from bot.cli.app import _plain, _run, _settings
-    from bot.participants import admin as padmin
 
-    config = _settings(settings)
+    config = settings_from(settings)
 
     async def work() -> int:
         where = await padmin.target(grantee, programme)
         return await padmin.import_keyed(where, period, kind, file, now=utc_now())
 
-    count = _run(config, work)
-    _plain(f"Imported {count} {kind.replace('_', '-')} forms for {grantee}, {period}.")
+    count = run(config, work)
+    plain(f"Imported {count} {kind.replace('_', '-')} forms for {grantee}, {period}.")
 
 
 @participants_app.command("figures")
@@ -94,13 +95,8 @@ def figures(
     settings: SettingsPath = None,
 ) -> None:
     """A grantee's figures from its forms for a period, and change where forms are paired."""
-    from bot.cli.app import _plain, _run, _settings
-    from bot.participants import admin as padmin
-    from bot.participants.report import change_for, describe
-    from conversations.participant_figures import figures_from_counts
-    from storage.participants import form_counts, reported_count
 
-    config = _settings(settings)
+    config = settings_from(settings)
 
     async def work() -> list[str]:
         where = await padmin.target(grantee, programme)
@@ -121,8 +117,8 @@ def figures(
             )
         )
 
-    for line in _run(config, work):
-        _plain(line)
+    for line in run(config, work):
+        plain(line)
 
 
 @participants_app.command("delete")
@@ -133,26 +129,22 @@ def delete(
     settings: SettingsPath = None,
 ) -> None:
     """Delete every participant form a grantee has collected (their check-in answers stay)."""
-    from bot.cli.app import _plain, _run, _settings
-    from bot.participants import admin as padmin
 
-    config = _settings(settings)
-    where = _run(config, lambda: padmin.target(grantee, programme))
+    config = settings_from(settings)
+    where = run(config, lambda: padmin.target(grantee, programme))
     if not yes and not typer.confirm(
         f"Delete all participant forms of {where.grantee.organisation} ({grantee})?"
     ):
         raise typer.Exit(1)
-    count = _run(config, lambda: padmin.delete_for(where))
-    _plain(f"Deleted {count} participant forms of {where.grantee.organisation}.")
+    count = run(config, lambda: padmin.delete_for(where))
+    plain(f"Deleted {count} participant forms of {where.grantee.organisation}.")
 
 
 @participants_app.command("purge")
 def purge(settings: SettingsPath = None) -> None:
     """Delete forms older than the retention period (participants.retention_days)."""
-    from bot.cli.app import _plain, _run, _settings
-    from bot.participants import admin as padmin
 
-    config = _settings(settings)
+    config = settings_from(settings)
     days = config.participants.retention_days
-    count = _run(config, lambda: padmin.purge(days, now=utc_now()))
-    _plain(f"Deleted {count} participant forms received more than {days} days ago.")
+    count = run(config, lambda: padmin.purge(days, now=utc_now()))
+    plain(f"Deleted {count} participant forms received more than {days} days ago.")

@@ -10,17 +10,14 @@ import typer
 from rich.table import Table
 
 from bot.admin.rounds_by_hand import Overview, close_round, overview
+from bot.cli.common import ProgrammeSlug, SettingsPath, fail, out, run, settings_from
 from bot.clock import utc_now
+from bot.scheduling.availability_requests import set_away_by_email
 from conversations.schedule import SendKind
 
 schedule_app = typer.Typer(help="When rounds open and who is asked and reminded when.")
 grantee_app = typer.Typer(help="One grantee's availability.")
 
-ProgrammeSlug = Annotated[str, typer.Option("--programme", help="The programme's slug.")]
-SettingsOption = Annotated[
-    str | None,
-    typer.Option("--settings", help="Settings file (default: ./settings.toml if present)."),
-]
 
 
 def _local(moment: datetime | None, zone: str, *, short: bool = False) -> str:
@@ -49,16 +46,12 @@ def describe(schedule_overview: Overview) -> str:
 def schedule_show(
     programme: ProgrammeSlug,
     rounds: Annotated[int, typer.Option(help="How many upcoming rounds to list.")] = 3,
-    settings: SettingsOption = None,
+    settings: SettingsPath = None,
 ) -> None:
     """Upcoming rounds, and each grantee's sends and reminders in their local time."""
-    from pathlib import Path
-
-    from bot.cli.app import _run, _settings, out
-
-    config = _settings(Path(settings) if settings else None)
+    config = settings_from(settings)
     zone = config.schedule.timezone
-    found = _run(config, lambda: overview(programme, now=utc_now(), zone=zone, rounds=rounds))
+    found = run(config, lambda: overview(programme, now=utc_now(), zone=zone, rounds=rounds))
     out.print(f"[bold]{found.programme.name}[/bold] ({found.programme.slug})")
     out.print(describe(found))
     if found.current is not None:
@@ -95,8 +88,6 @@ def schedule_show(
 
 
 def _print_current(found: Overview, zone: str) -> None:
-    from bot.cli.app import out
-
     rnd = found.current
     assert rnd is not None
     out.print(
@@ -135,16 +126,12 @@ def _print_current(found: Overview, zone: str) -> None:
 def round_close(
     programme: ProgrammeSlug,
     period: Annotated[str | None, typer.Option(help="A period (default: the open round).")] = None,
-    settings: SettingsOption = None,
+    settings: SettingsPath = None,
 ) -> None:
     """Close a round now: answers given are kept (partial check-ins stay partial), no reminders."""
-    from pathlib import Path
-
-    from bot.cli.app import _run, _settings, out
-
-    config = _settings(Path(settings) if settings else None)
+    config = settings_from(settings)
     zone = config.schedule.timezone
-    closed = _run(config, lambda: close_round(programme, period, now=utc_now(), zone=zone))
+    closed = run(config, lambda: close_round(programme, period, now=utc_now(), zone=zone))
     out.print(f"Closed round {closed.period} at {_local(closed.closed_at, zone)}.")
 
 
@@ -159,21 +146,16 @@ def grantee_away(
     programme: Annotated[
         str | None, typer.Option(help="Only in this programme (default: all of theirs).")
     ] = None,
-    settings: SettingsOption = None,
+    settings: SettingsPath = None,
 ) -> None:
     """Mark a grantee away until a date: not asked, not reminded, not counted as missing."""
-    from pathlib import Path
-
-    from bot.cli.app import _fail, _run, _settings, out
-    from bot.scheduling.availability_requests import set_away_by_email
-
     if (until is None) == (not back):
-        _fail("Give --until YYYY-MM-DD (the day they are back), or --back.")
+        fail("Give --until YYYY-MM-DD (the day they are back), or --back.")
     day = until.date() if until else None
     if day is not None and day <= utc_now().date():
-        _fail(f"{day} is not in the future; give the day they are back, or --back.")
-    config = _settings(Path(settings) if settings else None)
-    changed = _run(config, lambda: set_away_by_email(email, day, programme))
+        fail(f"{day} is not in the future; give the day they are back, or --back.")
+    config = settings_from(settings)
+    changed = run(config, lambda: set_away_by_email(email, day, programme))
     for grantee in changed:
         state = f"away until {day}" if day else "back"
         out.print(f"{grantee.name} ({grantee.organisation}) is {state}.")

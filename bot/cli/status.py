@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from bot.cli.common import SettingsPath, out, plain, run, settings_from
 from bot.clock import utc_now
 from storage.health import Health, health
 
 ATTENTION = 2  # exit status when something waits too long (0: all well; 1: cannot tell)
-SettingsOption = Annotated[
-    Path | None,
-    typer.Option("--settings", help="Settings file (default: ./settings.toml if present)."),
-]
 
 
 def _age(now: datetime, then: datetime) -> str:
@@ -29,19 +25,17 @@ def status(
         int, typer.Option(help="Minutes a message may wait before it needs attention.")
     ] = 15,
     hours: Annotated[int, typer.Option(help="Inbound messages of the last N hours.")] = 24,
-    settings: SettingsOption = None,
+    settings: SettingsPath = None,
 ) -> None:
     """The outbound queue, inbound outcomes, failing addresses and overdue scheduled sends.
 
     Exits 2 when a message has waited longer than --max-wait minutes or a scheduled send is
     that late (no scheduler running?), 1 when the database cannot be reached, else 0.
     """
-    from bot.cli.app import _plain, _run, _settings, out
-
-    config = _settings(settings)
+    config = settings_from(settings)
     now = utc_now()
     late = timedelta(minutes=max_wait)
-    found: Health = _run(
+    found: Health = run(
         config, lambda: health(now=now, since=now - timedelta(hours=hours), late=late)
     )
     table = Table(title="Outbound messages")
@@ -58,14 +52,14 @@ def status(
         table.add_row(channel, *counts, _age(now, oldest) if oldest else "")
     out.print(table)
     for message in found.failed:
-        _plain(f"failed: #{message.id} {message.channel} to {message.recipient}: {message.error}")
+        plain(f"failed: #{message.id} {message.channel} to {message.recipient}: {message.error}")
     inbound = ", ".join(f"{ch} {outcome} {n}" for (ch, outcome), n in sorted(found.inbound.items()))
-    _plain(f"Inbound in the last {hours} h: {inbound or 'none'}")
+    plain(f"Inbound in the last {hours} h: {inbound or 'none'}")
     if found.failing_addresses:
-        _plain(f"Email addresses failing: {', '.join(found.failing_addresses)}")
-    _plain(f"Scheduled sends overdue by more than {max_wait} min: {found.overdue_sends}")
+        plain(f"Email addresses failing: {', '.join(found.failing_addresses)}")
+    plain(f"Scheduled sends overdue by more than {max_wait} min: {found.overdue_sends}")
     if waiting_too_long or found.overdue_sends:
-        _plain(
+        plain(
             "Attention: messages are waiting. Check the service is running "
             "(`checkins serve`), its log, the relay and Slack."
         )
