@@ -13,12 +13,23 @@ from pathlib import Path
 from typing import Protocol
 
 import storage
+from bot.channels.email.inbound import EmailInbound
+from bot.channels.email.outbound import EmailChannel
+from bot.channels.slack.channel import InFlight, SlackChannel, SlackServer, web_client
+from bot.channels.slack.events import SlackBot, build_app
+from bot.channels.web.channel import WebChannel
+from bot.channels.web.links import Links
+from bot.channels.web.server import WebServer
 from bot.clock import Clock, utc_now
 from bot.conversation.channel import Channel
 from bot.conversation.dispatcher import Dispatcher
+from bot.conversation.rendering import Renderer
 from bot.gc_tuning import tune_for_serving
 from bot.scheduling import availability_requests as availability
+from bot.scheduling.jobs import Jobs
+from bot.scheduling.scheduler import Scheduler
 from bot.settings import Settings
+from bot.summaries.delivery import register as send_summaries
 
 log = logging.getLogger(__name__)
 # After a SIGTERM, how long work taken in before the servers closed may take to finish (after
@@ -193,16 +204,11 @@ def build_service(settings: Settings, *, clock: Clock = utc_now, scheduler: bool
 
 def _add_summaries(service: Service) -> None:
     """A benchmarked summary to each grantee who completes a check-in, in the same channel."""
-    from bot.summaries.delivery import register
-
-    service.closing.append(register(service.dispatcher).close)
+    service.closing.append(send_summaries(service.dispatcher).close)
 
 
 def _add_scheduler(service: Service) -> None:
     """Scheduled rounds, first messages, reminders, deadlines; started last, after the channels."""
-    from bot.scheduling.jobs import Jobs
-    from bot.scheduling.scheduler import Scheduler
-
     config = service.settings.schedule
     jobs = Jobs(
         service.dispatcher,
@@ -218,23 +224,26 @@ def _add_slack(service: Service) -> None:
     """The Slack channel and its bolt app (Socket Mode or HTTP), when a bot token is set."""
     if service.settings.slack.bot_token is None:
         return
-    from bot.channels.slack.events import add_slack
-
-    add_slack(service)
+    settings = service.settings.slack
+    channel = SlackChannel(web_client(settings), Renderer(), settings=settings)
+    service.add_channel(channel)
+    service.closing.append(channel.updates.close)
+    bot = SlackBot(channel, service.dispatcher, clock=service.clock)
+    listeners = InFlight()
+    service.add_component(SlackServer(build_app(bot, settings, listeners), settings, listeners))
 
 
 def _add_web(service: Service) -> None:
     """The web check-in: its pages, and a private link to them in every email and Slack DM."""
-    from bot.channels.web.server import add_web
-
-    add_web(service)
+    settings = service.settings.web
+    links = Links(settings.base_url(), clock=service.clock)
+    service.add_channel(WebChannel())
+    service.dispatcher.form_links = links
+    service.add_component(WebServer(settings, service.dispatcher, links))
 
 
 def _add_email(service: Service) -> None:
     """The email channel and its inbound SMTP server (replies to check-in emails)."""
-    from bot.channels.email.inbound import EmailInbound
-    from bot.channels.email.outbound import EmailChannel
-
     channel = EmailChannel(service.settings, clock=service.clock)
     service.add_channel(channel)
     service.add_component(channel)  # closes its relay connection on the way out

@@ -9,9 +9,6 @@ from storage.checkins import (
     open_checkins_for_slack_user,
 )
 from storage.db import (
-    NotFound,
-    SchemaOutOfDate,
-    StorageError,
     connect,
     current_database,
     database,
@@ -32,6 +29,7 @@ from storage.email import (
     sent_email_texts,
     set_email_failing,
 )
+from storage.errors import NotFound, SchemaOutOfDate, StorageError
 from storage.grantees import find_grantees_by_email, list_grantees, upsert_grantees
 from storage.messages import (
     claim_outbound,

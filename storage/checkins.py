@@ -9,7 +9,7 @@ from tortoise.queryset import QuerySet
 
 from storage import mapping, plans, sql
 from storage import models as m
-from storage.db import NotFound
+from storage.errors import NotFound
 from storage.grantees import normalise_email
 from storage.plans import Statement
 from storage.records import (
@@ -40,7 +40,7 @@ async def _context(row: m.CheckIn) -> CheckInContext:
     )
 
 
-async def _contexts(query: QuerySet[m.CheckIn]) -> list[CheckInContext]:
+async def contexts_of(query: QuerySet[m.CheckIn]) -> list[CheckInContext]:
     rows = await query.select_related(*_RELATED).order_by("-round__opened_at", "-round_id", "id")
     return [await _context(row) for row in rows]
 
@@ -52,12 +52,12 @@ def _open() -> QuerySet[m.CheckIn]:
 
 async def open_checkins_for_email(email: str) -> list[CheckInContext]:
     """Check-ins in rounds not yet closed, for active grantees with this address; newest first."""
-    return await _contexts(_open().filter(grantee__email=normalise_email(email)))
+    return await contexts_of(_open().filter(grantee__email=normalise_email(email)))
 
 
 async def open_checkins_for_slack_user(slack_user_id: str) -> list[CheckInContext]:
     """Check-ins in rounds not yet closed, for active grantees with this Slack user."""
-    return await _contexts(_open().filter(grantee__slack_user_id=slack_user_id))
+    return await contexts_of(_open().filter(grantee__slack_user_id=slack_user_id))
 
 
 # a check-in with its grantee, round, programme and funder, one row each (context_of reads it)

@@ -11,7 +11,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
-from storage.db import StorageError
+from storage.errors import StorageError
 from storage.models import Encoded
 
 M = TypeVar("M", bound=Model)

@@ -11,7 +11,7 @@ from storage import models as m
 from storage import plans, sql
 from storage.checkins import context_of, context_statement, contexts_statement
 from storage.common import utc
-from storage.db import NotFound
+from storage.errors import NotFound
 from storage.plans import Plan, Statement
 from storage.records import CheckInContext
 

@@ -12,7 +12,7 @@ from tortoise.transactions import in_transaction
 from storage import mapping, sent_marks
 from storage import models as m
 from storage.common import FAILED, PENDING, SENDING, as_json, insert_once, utc, utc_or_none
-from storage.db import NotFound
+from storage.errors import NotFound
 from storage.records import InboundKey, OutboundMessage, OutboundWrite
 
 

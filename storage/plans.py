@@ -27,6 +27,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClie
 from tortoise.context import TortoiseContext, get_current_context
 from tortoise.exceptions import IntegrityError, OperationalError
 
+from storage.reconnect import retry_on_disconnect
 from storage.sql import connection, is_postgres, spelled
 
 log = logging.getLogger(__name__)
@@ -287,8 +288,6 @@ async def query(sql: str, values: Sequence[Any] = ()) -> Rows:
     Outside a transaction it waits out a database that went away (see retry_on_disconnect):
     the statements given here set values or read, so a repeat after an unseen success is safe.
     """
-    from storage.db import retry_on_disconnect  # db imports this module when it connects
-
     if isinstance(connection(), TransactionalDBClient):
         return await run(_single(Statement(sql, values)), atomic=False)
     return await retry_on_disconnect(lambda: run(_single(Statement(sql, values)), atomic=False))

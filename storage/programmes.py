@@ -7,7 +7,7 @@ from tortoise.transactions import in_transaction
 from storage import mapping
 from storage import models as m
 from storage.common import as_json, insert_once
-from storage.db import NotFound, StorageError
+from storage.errors import NotFound, StorageError
 from storage.records import Programme, ProgrammeSpec
 
 

@@ -13,7 +13,7 @@ from tortoise.transactions import in_transaction
 from storage import mapping
 from storage import models as m
 from storage.common import as_json, insert_once, utc, utc_or_none
-from storage.db import NotFound
+from storage.errors import NotFound
 from storage.grantees import sort_grantees
 from storage.programmes import require_programme
 from storage.records import CheckInStatus, GranteeStatus, OpenedRound, Round

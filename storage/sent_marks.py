@@ -19,8 +19,9 @@ from tortoise.context import TortoiseContext, get_current_context
 
 from storage import plans
 from storage.common import SENT, utc
-from storage.db import NotFound, retry_on_disconnect
+from storage.errors import NotFound
 from storage.plans import Plan, Statement
+from storage.reconnect import retry_on_disconnect
 from storage.sql import connection, is_postgres
 
 _MARK = (

@@ -9,7 +9,7 @@ from tortoise.expressions import Q
 
 from storage import mapping, plans
 from storage import models as m
-from storage.checkins import _contexts, context_of, contexts_statement
+from storage.checkins import context_of, contexts_of, contexts_statement
 from storage.grantees import normalise_email
 from storage.plans import Plan
 from storage.records import CheckInContext, Grantee, Programme
@@ -127,7 +127,7 @@ async def completed_checkins_for_slack_user(
     query = m.CheckIn.filter(
         grantee__slack_user_id=slack_user_id, status="completed", completed_at__isnull=False
     )
-    contexts = await _contexts(query)
+    contexts = await contexts_of(query)
     contexts.sort(key=lambda c: c.checkin.completed_at or c.checkin.updated_at, reverse=True)
     return contexts[:limit]
 

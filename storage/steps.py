@@ -10,7 +10,7 @@ from typing import Any
 from storage import plans, sql
 from storage.checkins import get_checkin
 from storage.common import PENDING, SENDING, utc
-from storage.db import NotFound
+from storage.errors import NotFound
 from storage.plans import Plan, Statement
 from storage.records import (
     AnswerWrite,

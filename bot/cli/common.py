@@ -16,7 +16,8 @@ from bot.admin.operations import AdminError
 from bot.admin.programme_file import ProgrammeFileError
 from bot.settings import Settings, SettingsError, load_settings
 from conversations.errors import FrameworkError
-from storage.db import StorageError, database
+from storage.db import database
+from storage.errors import StorageError
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)

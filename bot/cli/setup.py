@@ -12,7 +12,8 @@ from bot.cli.common import ProgrammeSlug, SettingsPath, fail, out, run, settings
 from bot.settings import describe_settings
 from conversations.errors import FrameworkError
 from conversations.framework import load_framework
-from storage.db import StorageError, upgrade
+from storage.db import upgrade
+from storage.errors import StorageError
 
 
 def db_upgrade(settings: SettingsPath = None) -> None:

@@ -18,7 +18,7 @@ import storage
 from bot.admin import operations as admin
 from bot.channels.slack.channel import EVENTS_PATH, SlackServer
 from bot.conversation.frameworks import framework_for
-from bot.demo.run import DEMO_NOW, EXAMPLES, PERIOD, Grantee
+from bot.demo.grantees import DEMO_NOW, EXAMPLES, PERIOD, Grantee
 from bot.demo.slack_standin import (
     Call,
     SignedSender,

@@ -16,7 +16,7 @@ from bot.admin import operations as admin
 from bot.channels.web.server import WebServer
 from bot.clock import utc_now
 from bot.conversation.frameworks import framework_for
-from bot.demo.run import Grantee
+from bot.demo.grantees import Grantee
 from bot.service import build_service
 from bot.settings import Settings
 from conversations.answers import Parsed, parse_answer

@@ -13,6 +13,7 @@ from bot.admin.operations import AdminError
 from bot.conversation.dispatcher import Dispatcher
 from bot.conversation.frameworks import framework_for
 from bot.scheduling.reminders import Reminders
+from bot.summaries.delivery import send_digest
 from conversations import engine
 from conversations.schedule import (
     EARLIEST_ZONE,
@@ -244,8 +245,6 @@ class Jobs:
             await self._queue_digest(programme.slug, rnd.period, "round-close", now)
 
     async def _queue_digest(self, slug: str, period: str, occasion: str, now: datetime) -> bool:
-        from bot.summaries.delivery import send_digest  # summaries build on jobs' neighbours
-
         try:
             await send_digest(slug, period, occasion=occasion, clock=lambda: now)
         except Exception:  # rounds and reminders go on; a digest fault is logged, not fatal

@@ -79,7 +79,9 @@ def _text_mask(text: str, size: int, anchor: str) -> tuple[Image.Image, int, int
     return mask, left, top
 
 
-def _text(draw: ImageDraw.ImageDraw, x: float, y: float, text: str, size: int, anchor: str) -> None:
+def draw_text(
+    draw: ImageDraw.ImageDraw, x: float, y: float, text: str, size: int, anchor: str
+) -> None:
     mask, left, top = _text_mask(text, size, anchor)
     draw.bitmap((round(x) + left, round(y) + top), mask, fill=INK)
 
@@ -92,11 +94,13 @@ def _dot_mask() -> Image.Image:
     return big.resize((_DOT, _DOT), Image.Resampling.BOX)
 
 
-def _dot(draw: ImageDraw.ImageDraw, x: int, y: int) -> None:
+def dot(draw: ImageDraw.ImageDraw, x: int, y: int) -> None:
     draw.bitmap((x - _DOT // 2, y - _DOT // 2), _dot_mask(), fill=OWN)
 
 
-def _dashes(draw: ImageDraw.ImageDraw, at: int, start: int, stop: int, *, vertical: bool) -> None:
+def dashed_line(
+    draw: ImageDraw.ImageDraw, at: int, start: int, stop: int, *, vertical: bool
+) -> None:
     """The national mark's 2 px wide dashed line along column (or row) `at`, start to stop."""
     for a in range(start, stop, _DASH + _GAP):
         b = min(a + _DASH, stop) - 1
@@ -117,7 +121,7 @@ def _axis(draw: ImageDraw.ImageDraw, plot: _Plot, *, percent: bool) -> None:
         x = plot.x(tick)
         draw.line(((x, plot.bottom), (x, plot.bottom + 4)), fill=INK)
         label = f"{tick:g}%" if percent else f"{tick:g}"
-        _text(draw, x + 0.5, plot.bottom + 7, label, 11, "mt")
+        draw_text(draw, x + 0.5, plot.bottom + 7, label, 11, "mt")
 
 
 def _draw_row(draw: ImageDraw.ImageDraw, row: RangeRow, plot: _Plot) -> None:
@@ -132,20 +136,20 @@ def _draw_row(draw: ImageDraw.ImageDraw, row: RangeRow, plot: _Plot) -> None:
         x = plot.x(row.median)
         draw.rectangle((x - 1, centre - half, x + 1, centre + half), fill=MEDIAN)
     if row.national is not None and plot.shows(row.national):
-        _dashes(draw, plot.x(row.national), plot.top, plot.bottom, vertical=True)
+        dashed_line(draw, plot.x(row.national), plot.top, plot.bottom, vertical=True)
     if row.value is not None and row.interval is not None:
         low, high = plot.x(row.interval[0]), plot.x(row.interval[1])
         draw.rectangle((low, centre - 1, max(high, low), centre), fill=OWN)
         for end in (low, high):
             draw.rectangle((end, centre - 5, end, centre + 5), fill=OWN)
     if row.value is not None and plot.shows(row.value):
-        _dot(draw, plot.x(row.value), centre)
+        dot(draw, plot.x(row.value), centre)
     if row.better is not None:
         # which end is better, so a dot further right is not read as good for loneliness
         if row.better == "higher":
-            _text(draw, plot.right, plot.top - 2, "higher is better ->", 10, "rb")
+            draw_text(draw, plot.right, plot.top - 2, "higher is better ->", 10, "rb")
         else:
-            _text(draw, plot.left, plot.top - 2, "<- lower is better", 10, "lb")
+            draw_text(draw, plot.left, plot.top - 2, "<- lower is better", 10, "lb")
     _axis(draw, plot, percent=row.percent)
 
 
@@ -173,13 +177,13 @@ def _marks(row: RangeRow) -> set[str]:
 def _sample(draw: ImageDraw.ImageDraw, mark: str, left: int, y: int, length: int) -> None:
     """A legend's small drawing of one mark, `length` pixels wide."""
     if mark == "value":
-        _dot(draw, left + length // 2, y)
+        dot(draw, left + length // 2, y)
     elif mark == "band":
         draw.rectangle((left, y - 3, left + length - 1, y + 3), fill=PEERS)
     elif mark == "median":
         draw.rectangle((left, y - 1, left + length - 1, y + 1), fill=MEDIAN)
     else:
-        _dashes(draw, y, left, left + length, vertical=False)
+        dashed_line(draw, y, left, left + length, vertical=False)
 
 
 def _legend(
@@ -200,11 +204,11 @@ def _legend(
     x = (width - sum(widths) - spacing * (len(shown) - 1)) / 2
     for mark, item in zip(shown, widths, strict=True):
         _sample(draw, mark, round(x), y, sample)
-        _text(draw, x + sample + gap, y, labels[mark], size, "lm")
+        draw_text(draw, x + sample + gap, y, labels[mark], size, "lm")
         x += item + spacing
 
 
-def _png(image: Image.Image) -> bytes:
+def png_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     # zlib's fast levels: 6 (its default) takes a third longer for files a tenth smaller
     image.save(buffer, format="PNG", optimize=False, compress_level=3)
@@ -234,7 +238,7 @@ def range_chart(
     )
     _draw_row(draw, row, _Plot(14, 466, 33, 77, axis_max))
     _legend(draw, image.width, _marks(row), _labels(value_label, group), y=13, size=10)
-    return _png(image)
+    return png_bytes(image)
 
 
 def stacked_range_chart(
@@ -251,8 +255,8 @@ def stacked_range_chart(
     marks: set[str] = set()
     for i, row in enumerate(rows):
         top = _LEGEND_Y + _ROW_HEIGHT * i
-        _text(draw, 19, top + 18, row.title, 12, "ls")
+        draw_text(draw, 19, top + 18, row.title, 12, "ls")
         _draw_row(draw, row, _Plot(19, 608, top + 24, top + 68, row.axis_max))
         marks |= _marks(row)  # rows lack different marks; the legend has all
     _legend(draw, image.width, marks, _labels(value_label, group), y=16, size=11)
-    return _png(image)
+    return png_bytes(image)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageDraw
 
-from bot.summaries.charts import INK, MEDIAN, PEERS, _dashes, _dot, _png, _text
+from bot.summaries.charts import INK, MEDIAN, PEERS, dashed_line, dot, draw_text, png_bytes
 from conversations.pooling import Z998, funnel_limits
 from conversations.uncertainty import Z95
 
@@ -46,22 +46,22 @@ def funnel_chart(
             draw.line(line, fill=colour, width=2)
     draw.line(((x(0), y(pooled)), (x(n_max), y(pooled))), fill=INK, width=1)
     if national is not None:
-        _dashes(draw, y(national), _LEFT, _RIGHT, vertical=False)
+        dashed_line(draw, y(national), _LEFT, _RIGHT, vertical=False)
     for n, value in points:
-        _dot(draw, x(n), y(value))
+        dot(draw, x(n), y(value))
     # axes
     draw.line(((_LEFT, _BOTTOM), (_RIGHT, _BOTTOM)), fill=INK)
     draw.line(((_LEFT, _TOP), (_LEFT, _BOTTOM)), fill=INK)
     for tick in (0, 25, 50, 75, 100):
-        _text(draw, _LEFT - 4, y(tick), f"{tick}%", 10, "rm")
+        draw_text(draw, _LEFT - 4, y(tick), f"{tick}%", 10, "rm")
     step = max(1, round(n_max / 5, -1) or 1)
     for tick in range(0, n_max + 1, int(step)):
-        _text(draw, x(tick), _BOTTOM + 5, str(tick), 10, "mt")
-    _text(draw, (_LEFT + _RIGHT) / 2, _BOTTOM + 20, "responses from the grantee", 10, "mt")
+        draw_text(draw, x(tick), _BOTTOM + 5, str(tick), 10, "mt")
+    draw_text(draw, (_LEFT + _RIGHT) / 2, _BOTTOM + 20, "responses from the grantee", 10, "mt")
     key = "dots: grantees; black line: pooled; grey: 95% limits; dark: 99.8% limits"
     if national is not None:
         key += "; dashed: national"
-    _text(draw, _W / 2, 12, key, 10, "mm")
+    draw_text(draw, _W / 2, 12, key, 10, "mm")
     if better is not None:  # below the axis title, so it never meets the key
-        _text(draw, _LEFT, _BOTTOM + 34, f"{better} is better", 10, "lt")
-    return _png(image)
+        draw_text(draw, _LEFT, _BOTTOM + 34, f"{better} is better", 10, "lt")
+    return png_bytes(image)

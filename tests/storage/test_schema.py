@@ -12,7 +12,8 @@ from tortoise.context import get_current_context
 
 import storage
 from storage import models as m
-from storage.db import SchemaOutOfDate, StorageError, mask_url, tortoise_config
+from storage.db import mask_url, tortoise_config
+from storage.errors import SchemaOutOfDate, StorageError
 
 TABLES = {
     "funder",

@@ -6,7 +6,7 @@ import logging
 import re
 import zoneinfo
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -18,22 +18,16 @@ from bot.channels.slack import home as slack_home
 from bot.channels.slack.channel import (
     InFlight,
     SlackChannel,
-    SlackServer,
     leveled_logger,
-    web_client,
 )
 from bot.clock import Clock, utc_now
 from bot.conversation.dispatcher import Dispatcher, StepReport
-from bot.conversation.rendering import Renderer
 from bot.settings import SlackSettings
 from conversations import engine
 from conversations.state import Completed, SessionState
-from storage.db import retry_on_disconnect
+from storage.reconnect import retry_on_disconnect
 from storage.records import INTERACTIVE, CheckInContext, OutboundWrite
 from storage.slack_links import OpenCheckIn
-
-if TYPE_CHECKING:
-    from bot.service import Service
 
 log = logging.getLogger(__name__)
 
@@ -276,15 +270,3 @@ def build_app(bot: SlackBot, settings: SlackSettings, listeners: InFlight) -> As
 
     return app
 
-
-def add_slack(service: Service) -> SlackServer:
-    """Register the Slack channel and its server with the service; the server, for its port."""
-    settings = service.settings.slack
-    channel = SlackChannel(web_client(settings), Renderer(), settings=settings)
-    service.add_channel(channel)
-    service.closing.append(channel.updates.close)
-    bot = SlackBot(channel, service.dispatcher, clock=service.clock)
-    listeners = InFlight()
-    server = SlackServer(build_app(bot, settings, listeners), settings, listeners)
-    service.add_component(server)
-    return server

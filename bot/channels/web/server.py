@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from bot.channels.web.channel import WebChannel
 from bot.channels.web.links import Links
 from bot.channels.web.request_link import LinkRequests
 from bot.channels.web.routes import CheckinPages
@@ -17,9 +15,6 @@ from bot.channels.web.views import Views
 from bot.conversation.dispatcher import Dispatcher
 from bot.conversation.rendering import TEMPLATES_DIR
 from bot.settings import WebSettings
-
-if TYPE_CHECKING:
-    from bot.service import Service
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("checkins.web.access")
@@ -117,13 +112,3 @@ class WebServer:
             await self._runner.cleanup()
             self._runner = None
 
-
-def add_web(service: Service) -> WebServer:
-    """The web channel, its links in every email and Slack DM, and its server."""
-    settings = service.settings.web
-    links = Links(settings.base_url(), clock=service.clock)
-    service.add_channel(WebChannel())
-    service.dispatcher.form_links = links
-    server = WebServer(settings, service.dispatcher, links)
-    service.add_component(server)
-    return server
