@@ -36,6 +36,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.errors import BotError
+
 ENV_PREFIX = "CHECKINS_"
 SETTINGS_PATH_ENV = "CHECKINS_SETTINGS"
 DEFAULT_SETTINGS_FILE = Path("settings.toml")
@@ -58,7 +60,7 @@ LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 _PUBLIC_TOKEN_PREFIXES = ("xoxb-", "xoxp-", "xapp-", "xoxe-")
 
 
-class SettingsError(Exception):
+class SettingsError(BotError):
     """Unusable settings; each line names the key, what is expected and where the value came."""
 
     def __init__(self, problems: str | Sequence[str]) -> None:

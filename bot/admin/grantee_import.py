@@ -14,6 +14,7 @@ from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
 
+from bot.errors import BotError
 from conversations.nations import place_of, suggestions
 from storage.records import GranteeSpec
 
@@ -65,7 +66,7 @@ class ImportProblem:
         return f"{where}: {self.message}" if where else self.message
 
 
-class GranteeImportError(Exception):
+class GranteeImportError(BotError):
     """The file cannot be imported; `problems` holds every problem found, in file order."""
 
     def __init__(self, problems: list[ImportProblem]) -> None:

@@ -11,6 +11,7 @@ import storage
 from bot.admin.grantee_import import read_grantees_csv
 from bot.admin.programme_file import load_programme_file
 from bot.conversation.frameworks import framework_for
+from bot.errors import BotError
 from conversations import engine
 from storage import web_links
 from storage.records import (
@@ -26,7 +27,7 @@ DEFAULT_DUE_DAYS = 14
 DEFAULT_GRACE_DAYS = 14
 
 
-class AdminError(Exception):
+class AdminError(BotError):
     """An operator asked for something that cannot be done; the message says what to do instead."""
 
 

@@ -10,6 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
+from bot.errors import BotError
 from conversations import framework as framework_module
 from conversations.errors import FrameworkError
 from conversations.framework import builtin_framework_path, load_framework
@@ -38,7 +39,7 @@ _PATTERN_WORDS = {
 }
 
 
-class ProgrammeFileError(Exception):
+class ProgrammeFileError(BotError):
     """A programme file cannot be used; the message names the file and each bad key."""
 
 

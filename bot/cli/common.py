@@ -11,11 +11,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from bot.admin.grantee_import import GranteeImportError
-from bot.admin.operations import AdminError
-from bot.admin.programme_file import ProgrammeFileError
+from bot.errors import BotError
 from bot.settings import Settings, SettingsError, load_settings
-from conversations.errors import FrameworkError
+from conversations.errors import ConversationsError
 from storage.db import database
 from storage.errors import StorageError
 
@@ -28,15 +26,8 @@ SettingsPath = Annotated[
     typer.Option("--settings", help="Settings file (default: ./settings.toml if present)."),
 ]
 ProgrammeSlug = Annotated[str, typer.Option("--programme", help="The programme's slug.")]
-# the package errors a person can cause and mend; the CLI prints them, never a traceback
-USER_ERRORS = (
-    SettingsError,
-    StorageError,
-    ProgrammeFileError,
-    GranteeImportError,
-    FrameworkError,
-    AdminError,
-)
+# each package's error base: a person's mistake or an unreachable service, printed as a message
+USER_ERRORS = (BotError, StorageError, ConversationsError)
 
 
 def settings_from(path: Path | None) -> Settings:

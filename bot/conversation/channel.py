@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.conversation.rendering import ConversationView
+from bot.errors import BotError
 from conversations.state import Prompt
 from storage.records import BULK, CheckInContext
 
@@ -34,7 +35,7 @@ class Delivery:
     maybe_sent: bool = False  # its sender crashed mid-send: check before sending again
 
 
-class DeliveryError(Exception):
+class DeliveryError(BotError):
     """A message could not be sent; the outbox decides whether to try again."""
 
     def __init__(self, reason: str) -> None:

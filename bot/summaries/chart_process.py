@@ -13,6 +13,7 @@ import struct
 import sys
 from typing import Any
 
+from bot.errors import BotError
 from bot.summaries.render import SummaryRenderer, drawn_for_channel
 from conversations.summaries import GranteeSummary
 
@@ -24,7 +25,7 @@ FRAME_LENGTH = struct.Struct(">Q")
 _STOP_SECONDS = 30.0  # for the summaries still being drawn when the service stops
 
 
-class ChartProcessGone(Exception):
+class ChartProcessGone(BotError):
     """The chart process ended before it answered."""
 
 
