@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from bot.errors import BotError
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError
+from bot.settings_loading import load_settings
 from conversations.errors import ConversationsError
 from storage.db import database
 from storage.errors import StorageError

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from bot.admin import operations as admin
 from bot.cli.common import ProgrammeSlug, SettingsPath, fail, out, run, settings_from
-from bot.settings import describe_settings
+from bot.settings_loading import describe_settings
 from conversations.errors import FrameworkError
 from conversations.framework import load_framework
 from storage.db import upgrade

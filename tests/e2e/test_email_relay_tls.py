@@ -20,7 +20,8 @@ import storage
 from bot.admin import operations as admin
 from bot.channels.email.inbound import EmailInbound
 from bot.service import Service, build_service
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError
+from bot.settings_loading import load_settings
 from storage import models as m
 from tests.e2e.test_email import EMAIL, EXAMPLES, Sink, text_of
 from tests.support.email_service import DOMAIN

@@ -7,14 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import (
-    MaildirRelay,
-    Settings,
-    SettingsError,
-    SmtpRelay,
-    describe_settings,
-    load_settings,
-)
+from bot.settings import MaildirRelay, Settings, SettingsError, SmtpRelay
+from bot.settings_loading import describe_settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "xoxb-" + "1" * 51  # 56 characters, shaped like a real bot token
