@@ -327,7 +327,7 @@ async def serve(db_url: str, sink_port: int) -> None:
         report = await admin.round_status(programme.slug)
         for line in report.rows:
             if line.checkin is not None:
-                await inbound.open_checkin(line.checkin.id, occasion="bench")
+                await inbound.routing.dispatcher.start(line.checkin.id, "email", occasion="bench")
         kinds = ",".join(q.kind for q in framework_for(programme).questions)
         await serve_until_stdin_closes(inbound.port, kinds, finish=service.stop)
     except BaseException:

@@ -18,12 +18,13 @@ from bot.channels.email.outbound import EmailChannel
 from bot.channels.slack.channel import InFlight, SlackChannel, SlackServer, web_client
 from bot.channels.slack.events import SlackBot, build_app
 from bot.channels.web.channel import WebChannel
-from bot.channels.web.links import Links
 from bot.channels.web.server import WebServer
 from bot.clock import Clock, utc_now
 from bot.conversation.channel import Channel
 from bot.conversation.dispatcher import Dispatcher
 from bot.conversation.rendering import Renderer
+from bot.conversation.routing import Routing
+from bot.conversation.web_links import Links
 from bot.gc_tuning import tune_for_serving
 from bot.scheduling import availability_requests as availability
 from bot.scheduling.jobs import Jobs
@@ -62,6 +63,7 @@ class Service:
             max_invalid_attempts=settings.conversation.max_invalid_attempts,
             contact_hint=settings.conversation.contact_hint,
         )
+        self.routing = Routing(self.dispatcher, clock=clock)
         _configure_outbox(self.dispatcher, settings)
         self.dispatcher.completion_in_background = True
         self._stopping = asyncio.Event()
@@ -228,7 +230,7 @@ def _add_slack(service: Service) -> None:
     channel = SlackChannel(web_client(settings), Renderer(), settings=settings)
     service.add_channel(channel)
     service.closing.append(channel.updates.close)
-    bot = SlackBot(channel, service.dispatcher, clock=service.clock)
+    bot = SlackBot(channel, service.routing, clock=service.clock)
     listeners = InFlight()
     service.add_component(SlackServer(build_app(bot, settings, listeners), settings, listeners))
 
@@ -249,7 +251,7 @@ def _add_email(service: Service) -> None:
     service.add_component(channel)  # closes its relay connection on the way out
     inbound = EmailInbound(
         service.settings.email,
-        service.dispatcher,
+        service.routing,
         channel,
         clock=service.clock,
         tls_context=service.settings.inbound_tls_context(),

@@ -10,6 +10,7 @@ from typing import Any
 from storage import plans, sql
 from storage.checkins import get_checkin
 from storage.common import PENDING, SENDING, utc
+from storage.email import reply_statement
 from storage.errors import NotFound
 from storage.plans import Plan, Statement
 from storage.records import (
@@ -89,7 +90,7 @@ async def save_step(
     outbound: Sequence[OutboundWrite] = (),
     claim_for: timedelta | None = None,
     holder: str | None = None,
-    also: Sequence[Statement] = (),
+    thread_id: int | None = None,
 ) -> StepResult:
     """Store a step if the check-in is still at `expected_version`, all or nothing.
 
@@ -98,8 +99,8 @@ async def save_step(
     handled. With `claim_for`, the new outbound rows are stored already claimed for sending
     by the caller (`holder`) for that long (as `claim_outbound` would), and returned in
     `claimed`.
-    `also`: statements another storage module made (see `reply_statement`), stored with the
-    step and only with it.
+    `thread_id`: the email thread `inbound` replies to; its Message-ID is kept with the step
+    (and only with it), so that our next email refers to it too.
     """
     step = _Step(
         checkin_id,
@@ -113,7 +114,7 @@ async def save_step(
         inbound,
         outbound,
         claim_for,
-        also,
+        thread_id,
         holder,
     )
     try:
@@ -201,7 +202,7 @@ class _Step:
     inbound: InboundKey | None
     outbound: Sequence[OutboundWrite]
     claim_for: timedelta | None
-    also: Sequence[Statement]
+    thread_id: int | None
     holder: str | None = None
 
     def plan(self) -> Plan[StepResult]:
@@ -243,8 +244,8 @@ class _Step:
             if not fresh:  # handled before: the swap above is rolled back with it
                 raise _Abandon(StepOutcome.DUPLICATE)
         yield from self._write_answers()
-        for statement in self.also:
-            _ = yield statement  # a plain loop: `yield from` a list cannot take the rows sent
+        if self.thread_id is not None and self.inbound is not None:
+            yield reply_statement(self.thread_id, self.inbound.external_id, now=now)
         claimed = yield from self._queue()
         saved = CheckIn(
             id=self.checkin_id,

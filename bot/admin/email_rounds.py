@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import storage
 from bot.admin import operations as admin
-from bot.channels.email.inbound import EmailInbound
 from bot.channels.email.outbound import EmailChannel
 from bot.clock import Clock, utc_now
 from bot.conversation.dispatcher import Dispatcher
@@ -36,7 +35,6 @@ async def send_round_emails(
         max_invalid_attempts=settings.conversation.max_invalid_attempts,
         contact_hint=settings.conversation.contact_hint,
     )
-    inbound = EmailInbound(settings.email, dispatcher, channel, clock=clock)
     sent_before = (await storage.outbound_counts(channel=channel.name)).get("sent", 0)
     queued = already = skipped = 0
     try:
@@ -45,7 +43,7 @@ async def send_round_emails(
                 skipped += 1
                 continue
             occasion = f"round-{report.round.id}"
-            step = await inbound.open_checkin(row.checkin.id, occasion=occasion)
+            step = await dispatcher.start(row.checkin.id, channel.name, occasion=occasion)
             if not step.deliveries:
                 already += 1
                 continue

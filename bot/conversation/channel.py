@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.conversation.rendering import ConversationView
 from bot.errors import BotError
-from conversations.state import Prompt
+from conversations.framework import Framework
+from conversations.state import EngineOptions, Prompt, SessionState, Transition
 from storage.records import BULK, CheckInContext
+
+# One engine step over a check-in's state: the engine's own advance, or a channel's for a
+# message that carries several replies at once (an email answering three questions).
+Step = Callable[[Framework, SessionState, EngineOptions], Transition]
 
 
 @dataclass(frozen=True)
@@ -22,6 +27,12 @@ class InboundMessage:
     text: str
     question_id: str | None = None  # the question it answers, when the channel knows
     strict: bool = False  # a button click: stale if its question is no longer being asked
+    step: Step | None = None  # how to apply it, when it is more than one reply to the engine
+    thread_id: int | None = None  # the email thread it replies to, kept with the step
+    # the sender waits for "stored" (a mail server for our 250): send our answer after that
+    send_after: bool = False
+    # a form made from this version of the check-in: it applies to that version or to none
+    made_from_version: int | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import storage
 from bot.clock import Clock as Clock
 from bot.clock import utc_now as utc_now
-from bot.conversation.channel import Channel, Delivery, InboundMessage
+from bot.conversation.channel import Channel, Delivery, InboundMessage, Step
 from bot.conversation.frameworks import framework_for
 from bot.conversation.outbox import Outbox
 from bot.conversation.rendering import ConversationView
@@ -33,7 +33,6 @@ from conversations.state import (
     Status,
     Transition,
 )
-from storage.plans import Statement
 from storage.records import (
     BULK,
     INTERACTIVE,
@@ -67,7 +66,6 @@ class FormLinks(Protocol):
 
 # the channels whose messages carry the web link: the web's own pages need none
 LINKED_CHANNELS = frozenset({"email", "slack"})
-Step = Callable[[Framework, SessionState, EngineOptions], Transition]
 Interpreter = Callable[[CheckInContext, InboundMessage, datetime], Awaitable[Interpretation | None]]
 
 
@@ -110,6 +108,9 @@ class Dispatcher:
         self._answering = 0  # interactive steps under way
         self._quiet = asyncio.Event()  # set while none is
         self._quiet.set()
+        # one step at a time per check-in in this process, whichever channel it came by, so two
+        # quick replies both count (across processes the version compare-and-set decides)
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     async def bulk_turn(self) -> None:
         """Wait until no interactive step is under way: bulk work (a round's first messages,
@@ -126,79 +127,59 @@ class Dispatcher:
         that running the same job twice sends nothing new. `lane`: BULK for a round's opening
         (nobody is waiting this second), INTERACTIVE when someone asked (/checkin).
         """
-        context = await storage.load_checkin_context(checkin_id)
-        key = f"{channel}:start:{checkin_id}:{occasion}"
         # a channel may open differently (email lists the whole section, not one question)
         opening: Step = getattr(self.channels[channel], "opening", engine.start)
-        return await self.step(
-            context,
-            channel,
-            opening,
-            inbound=None,
-            idempotency_key=key,
-            actor="system",
-            lane=lane,
-        )
+        async with self._lock(checkin_id):
+            context = await storage.load_checkin_context(checkin_id)
+            return await self._step(
+                context,
+                channel,
+                opening,
+                inbound=None,
+                idempotency_key=f"{channel}:start:{checkin_id}:{occasion}",
+                actor="system",
+                lane=lane,
+            )
 
     async def handle(
         self, checkin_id: int, message: InboundMessage, *, context: CheckInContext | None = None
     ) -> StepReport:
         """Take one inbound message for a check-in; a second delivery of it changes nothing.
 
-        `context`: the check-in as the caller just read it, saving a second read.
+        `context`: the check-in as the caller just read it, saving a second read (read again
+        when another step of the same check-in went first).
         """
-        if context is None or context.checkin.id != checkin_id:
-            context = await storage.load_checkin_context(checkin_id)
-        reply = Reply(message.text, message.question_id, message.strict)
-        step: Step = partial(_advance, reply=reply)
+        lock = self._lock(checkin_id)
+        waited = lock.locked()
+        async with lock:
+            pinned = message.made_from_version is not None
+            if context is None or context.checkin.id != checkin_id or (waited and not pinned):
+                context = await storage.load_checkin_context(checkin_id)
+            step = message.step or await self._reply_step(context, message)
+            return await self._step(
+                context,
+                message.channel,
+                step,
+                inbound=InboundKey(message.channel, message.external_id),
+                idempotency_key=f"{message.channel}:reply:{message.external_id}",
+                actor=f"{message.channel}:{message.sender}",
+                thread_id=message.thread_id,
+                send_after=message.send_after,
+            )
+
+    def _lock(self, checkin_id: int) -> asyncio.Lock:
+        lock = self._locks.get(checkin_id)
+        if lock is None:
+            lock = self._locks[checkin_id] = asyncio.Lock()
+        return lock
+
+    async def _reply_step(self, context: CheckInContext, message: InboundMessage) -> Step:
+        """The engine's answer to one reply, unless an interpreter reads it as something else."""
         for interpret in self.interpreters if message.question_id is None else ():
             found = await interpret(context, message, self.clock())
             if found is not None:
-                step = partial(_interpreted, found=found)
-                break
-        return await self.step(
-            context,
-            message.channel,
-            step,
-            inbound=InboundKey(message.channel, message.external_id),
-            idempotency_key=f"{message.channel}:reply:{message.external_id}",
-            actor=f"{message.channel}:{message.sender}",
-        )
-
-    async def step(
-        self,
-        context: CheckInContext,
-        channel_name: str,
-        step: Step,
-        *,
-        inbound: InboundKey | None,
-        idempotency_key: str,
-        actor: str,
-        also: Sequence[Statement] = (),
-        send_after: bool = False,
-        lane: str = INTERACTIVE,
-    ) -> StepReport:
-        """Run one engine step for a check-in and save it with its messages, once.
-
-        Channels whose messages carry several replies (an email answering three questions) call
-        this with their own step function; everything else goes through start() and handle().
-        With `send_after`, it returns once the step is saved and sends its messages after: a
-        mail server waiting for our 250 need not wait for our relay. Either way a check-in's
-        messages go out in order, each step's after those of the step before. `lane`: a
-        step is a reply someone waits for (INTERACTIVE) unless the caller says otherwise.
-        """
-        with self._answering_while(lane == INTERACTIVE):
-            return await self._step(
-                context,
-                channel_name,
-                step,
-                inbound=inbound,
-                idempotency_key=idempotency_key,
-                actor=actor,
-                also=also,
-                send_after=send_after,
-                lane=lane,
-            )
+                return partial(_interpreted, found=found)
+        return partial(_advance, reply=Reply(message.text, message.question_id, message.strict))
 
     @contextlib.contextmanager
     def _answering_while(self, interactive: bool) -> Iterator[None]:
@@ -224,11 +205,43 @@ class Dispatcher:
         inbound: InboundKey | None,
         idempotency_key: str,
         actor: str,
-        also: Sequence[Statement] = (),
+        thread_id: int | None = None,
         send_after: bool = False,
         lane: str = INTERACTIVE,
     ) -> StepReport:
-        """step() itself, once the interactive count is taken care of."""
+        """Run one engine step for a check-in and save it with its messages, once.
+
+        With `send_after`, it returns once the step is saved and sends its messages after: a
+        mail server waiting for our 250 need not wait for our relay. Either way a check-in's
+        messages go out in order, each step's after those of the step before. `lane`: a
+        step is a reply someone waits for (INTERACTIVE) unless the caller says otherwise.
+        """
+        with self._answering_while(lane == INTERACTIVE):
+            return await self._saved_and_sent(
+                context,
+                channel_name,
+                step,
+                inbound=inbound,
+                idempotency_key=idempotency_key,
+                actor=actor,
+                thread_id=thread_id,
+                send_after=send_after,
+                lane=lane,
+            )
+
+    async def _saved_and_sent(
+        self,
+        context: CheckInContext,
+        channel_name: str,
+        step: Step,
+        *,
+        inbound: InboundKey | None,
+        idempotency_key: str,
+        actor: str,
+        thread_id: int | None,
+        send_after: bool,
+        lane: str,
+    ) -> StepReport:
         channel = self.channels[channel_name]
         framework = framework_for(context.programme)
         state = _state_of(context, framework)
@@ -262,7 +275,7 @@ class Dispatcher:
             else [],
             claim_for=self.outbox.lease,  # sent right below, without a separate claim
             holder=self.outbox.holder,
-            also=also,
+            thread_id=thread_id,
         )
         if result.outcome is StepOutcome.DUPLICATE:
             log.info("duplicate delivery %s ignored", inbound)
@@ -369,6 +382,17 @@ class Dispatcher:
         if self.form_links is not None and channel_name in LINKED_CHANNELS:
             view = replace(view, form_link=await self.form_links.url_for(context))
         return view
+    async def context(self, checkin_id: int) -> CheckInContext:
+        """A check-in as it is stored now."""
+        return await storage.load_checkin_context(checkin_id)
+
+    async def send_outside_step(
+        self, write: OutboundWrite, *, checkin_id: int | None = None
+    ) -> tuple[int, ...]:
+        """Queue and send a message that changes no check-in (a notice), once per its key."""
+        ids = await storage.enqueue_outbound([write], checkin_id=checkin_id, now=self.clock())
+        await self.outbox.send_now(ids)
+        return ids
 
     def view(self, context: CheckInContext) -> ConversationView:
         due = None

@@ -17,6 +17,7 @@ from bot.admin import operations as admin
 from bot.channels.email.inbound import EmailInbound
 from bot.channels.email.outbound import EmailChannel
 from bot.conversation.dispatcher import Dispatcher
+from bot.conversation.routing import Routing
 from bot.settings import Settings
 from storage.db import database
 
@@ -104,7 +105,8 @@ async def run_email_demo(directory: Path, out: Console) -> None:
     try:
         async with database(url):
             channel = EmailChannel(settings)
-            inbound = EmailInbound(settings.email, Dispatcher({channel.name: channel}), channel)
+            dispatcher = Dispatcher({channel.name: channel})
+            inbound = EmailInbound(settings.email, Routing(dispatcher), channel)
             await inbound.start()
             assert inbound.port is not None
             try:
@@ -121,7 +123,7 @@ async def run_email_demo(directory: Path, out: Console) -> None:
                         f"a local relay on 127.0.0.1:{relay_port} takes what we send)",
                         markup=False,
                     )
-                    await inbound.open_checkin(row.checkin.id, occasion="demo-email")
+                    await dispatcher.start(row.checkin.id, channel.name, occasion="demo-email")
                     message = await asyncio.wait_for(relay.received.get(), 30)
                     _show(out, message)
                     first_name = row.grantee.name.split()[0]

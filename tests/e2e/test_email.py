@@ -139,7 +139,9 @@ async def running(db_url: str, sink: Sink) -> AsyncIterator[Running]:
 
 
 async def first_email(running: Running) -> EmailMessage:
-    await running.inbound.open_checkin(running.checkin_id, occasion="round-opened")
+    await running.inbound.routing.dispatcher.start(
+        running.checkin_id, "email", occasion="round-opened"
+    )
     return await running.sink.next()
 
 
@@ -331,7 +333,9 @@ async def test_client_replies_are_read_and_answered(running: Running) -> None:
     grantees = [row for row in report.rows if row.checkin is not None][: len(CLIENT_REPLIES)]
     for row, (name, expected) in zip(grantees, CLIENT_REPLIES.items(), strict=True):
         assert row.checkin is not None
-        await running.inbound.open_checkin(row.checkin.id, occasion="round-opened")
+        await running.inbound.routing.dispatcher.start(
+            row.checkin.id, "email", occasion="round-opened"
+        )
         first = await running.sink.next()
         assert str(first["To"]) == row.grantee.email
         await running.send_raw(
@@ -383,7 +387,9 @@ async def test_bounce_marks_the_address_failing_and_gets_no_reply(running: Runni
 
 
 async def test_outbound_uses_a_per_thread_bounce_address(running: Running) -> None:
-    await running.inbound.open_checkin(running.checkin_id, occasion="round-opened")
+    await running.inbound.routing.dispatcher.start(
+        running.checkin_id, "email", occasion="round-opened"
+    )
     mail_from, message = await asyncio.wait_for(running.sink.received.get(), 10)
     token = str(message["Reply-To"]).removeprefix("reply+").partition("@")[0]
     assert mail_from == f"bounces+{token}@{DOMAIN}"
@@ -393,7 +399,9 @@ async def test_outbound_uses_a_per_thread_bounce_address(running: Running) -> No
 async def test_a_slow_relay_does_not_hold_up_the_reply_and_emails_stay_in_order(
     running: Running,
 ) -> None:
-    await running.inbound.open_checkin(running.checkin_id, occasion="round-opened")
+    await running.inbound.routing.dispatcher.start(
+        running.checkin_id, "email", occasion="round-opened"
+    )
     first = await running.sink.next()
     running.sink.hold = asyncio.Event()  # the relay takes its time over every email
     # each reply is accepted once it is stored, while the email after it waits for the relay
@@ -412,7 +420,9 @@ async def test_a_slow_relay_does_not_hold_up_the_reply_and_emails_stay_in_order(
 
 async def test_refused_address_is_recorded_as_failed(running: Running) -> None:
     running.sink.refuse_with = "550 5.1.1 No such user here"
-    await running.inbound.open_checkin(running.checkin_id, occasion="round-opened")
+    await running.inbound.routing.dispatcher.start(
+        running.checkin_id, "email", occasion="round-opened"
+    )
     counts = await storage.outbound_counts(channel="email")
     assert counts == {"failed": 1}
 
@@ -464,7 +474,7 @@ async def test_maildir_relay_writes_the_email(db_url: str, tmp_path: Path) -> No
         await admin.import_grantees(EXAMPLES / "grantees.csv", programme.slug)
         await admin.open_round(programme.slug, "2026 Q4", now=datetime.now(UTC), timezone="UTC")
         (context,) = await storage.open_checkins_for_email(EMAIL)
-        await inbound.open_checkin(context.checkin.id, occasion="round-opened")
+        await inbound.routing.dispatcher.start(context.checkin.id, "email", occasion="round-opened")
     finally:
         await service.stop()
     (written,) = list((tmp_path / "outbox" / "new").iterdir())
@@ -565,7 +575,7 @@ async def test_inbound_port_in_use_is_a_clear_configuration_error(
     running: Running, db_url: str, sink: Sink
 ) -> None:
     taken = email_settings(db_url, sink.port, inbound_port=running.inbound.port)
-    second = EmailInbound(taken.email, running.service.dispatcher, running.inbound.channel)
+    second = EmailInbound(taken.email, running.service.routing, running.inbound.channel)
     with pytest.raises(SettingsError) as refused:
         await second.start()
     assert "email.inbound_host/inbound_port" in str(refused.value)
@@ -623,7 +633,9 @@ async def test_each_client_reply_stores_its_answers_and_says_what_was_read(
     assert len(grantees) == len(cases)
     for row, (name, spec) in zip(grantees, cases, strict=True):
         assert row.checkin is not None
-        await running.inbound.open_checkin(row.checkin.id, occasion="round-opened")
+        await running.inbound.routing.dispatcher.start(
+            row.checkin.id, "email", occasion="round-opened"
+        )
         first = await running.sink.next()
         due = re.search(r"\(due ([^)]+)\)", text_of(first))
         assert due is not None

@@ -56,7 +56,7 @@ async def running_service(settings: Settings, sink: Sink) -> tuple[Service, int,
         programme.slug, "2026 Q4", now=datetime.now(UTC), timezone="Europe/London"
     )
     (context,) = await storage.open_checkins_for_email(EMAIL)
-    await inbound.open_checkin(context.checkin.id, occasion="round-opened")
+    await inbound.routing.dispatcher.start(context.checkin.id, "email", occasion="round-opened")
     assert inbound.port is not None
     return service, inbound.port, await sink.next()
 

@@ -224,7 +224,9 @@ class World:
 
     async def email(self, index: int = 0) -> None:
         """Queue and try to send the opening email of one check-in, as `email send` does."""
-        await self.inbound.open_checkin(self.checkin_ids[index], occasion="round-opened")
+        await self.inbound.routing.dispatcher.start(
+            self.checkin_ids[index], "email", occasion="round-opened"
+        )
 
 
 @pytest.fixture

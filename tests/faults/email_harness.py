@@ -129,7 +129,9 @@ async def email_world(
             await admin.open_round(programme.slug, "2026 Q4", now=clock(), timezone="Europe/London")
             for address in grantees:
                 (context,) = await storage.open_checkins_for_email(address)
-                await inbound.open_checkin(context.checkin.id, occasion="round-opened")
+                await inbound.routing.dispatcher.start(
+                    context.checkin.id, "email", occasion="round-opened"
+                )
                 world.threads[address] = Thread(context, await relay.next())
             yield world
         finally:

@@ -7,10 +7,10 @@ from dataclasses import replace
 
 from bot.channels.slack import blocks as slack_blocks
 from bot.channels.web import forms, pages
-from bot.channels.web.links import TOKEN_PATTERN, token_hash
 from bot.channels.web.ratelimit import RateLimit
 from bot.channels.web.security import redacted_path
 from bot.conversation.rendering import ConversationView, Renderer
+from bot.conversation.web_links import TOKEN_PATTERN, token_hash
 from conversations import engine
 from conversations.framework import load_builtin
 

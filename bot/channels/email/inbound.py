@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import logging
 import ssl
-import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
 from email.message import Message
+from functools import partial
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-import storage
 from bot.channels.email.authentication import sender_check, unverified_notice
 from bot.channels.email.outbound import EmailChannel
 from bot.channels.email.parsing import (
@@ -36,28 +35,18 @@ from bot.channels.email.smtp_session import HookNames, InboundSMTP
 from bot.channels.email.steps import (
     AttachmentsIgnored,
     advance_all,
-    start_step,
     understood,
 )
 from bot.clock import Clock, utc_now
-from bot.conversation.dispatcher import Dispatcher, StepReport
+from bot.conversation.channel import Step
+from bot.conversation.routing import BounceReport, EmailArrival, Received, Routing
 from bot.settings import EmailSettings, SettingsError
 from conversations.framework import Framework
 from conversations.state import EngineOptions, SessionState, Transition
-from storage.plans import Statement
-from storage.records import CheckInContext, InboundKey, OutboundWrite
+from storage.records import CheckInContext
 
 log = logging.getLogger(__name__)
 CHANNEL = "email"
-
-
-@dataclass(frozen=True)
-class Received:
-    """What became of one inbound email (for logs and tests)."""
-
-    outcome: str  # answered | duplicate | conflict | bounce | auto_reply | sender_mismatch | ...
-    checkin_id: int | None = None
-    report: StepReport | None = None
 
 
 class EmailInbound:
@@ -68,7 +57,7 @@ class EmailInbound:
     def __init__(
         self,
         settings: EmailSettings,
-        dispatcher: Dispatcher,
+        routing: Routing,
         channel: EmailChannel,
         *,
         clock: Clock = utc_now,
@@ -76,13 +65,11 @@ class EmailInbound:
     ) -> None:
         self.config = settings
         self.tls_context = tls_context  # STARTTLS offered when set (Settings.inbound_tls_context)
-        self.dispatcher = dispatcher
+        self.routing = routing
         self.channel = channel
         self.clock = clock
         self.port: int | None = None
         self._server: asyncio.Server | None = None
-        # one reply at a time per check-in in this process, so two quick emails both count
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # ---- the SMTP server ----------------------------------------------------------------------
 
@@ -124,106 +111,66 @@ class EmailInbound:
         domain = self.config.reply_domain
         return any(token_from_address(address, domain, p) for p in (REPLY_PREFIX, BOUNCE_PREFIX))
 
-    # ---- conversation steps -------------------------------------------------------------------
-
-    async def open_checkin(self, checkin_id: int, occasion: str) -> StepReport:
-        """Send the check-in's email: the welcome and the first questions, or where it stands."""
-        context = await storage.load_checkin_context(checkin_id)
-        per_message = self.channel.per_message
-
-        def step(fw: Framework, state: SessionState, options: EngineOptions) -> Transition:
-            return start_step(fw, state, options, per_message=per_message)
-
-        async with self._lock(checkin_id):
-            return await self.dispatcher.step(
-                context,
-                CHANNEL,
-                step,
-                inbound=None,
-                idempotency_key=f"{CHANNEL}:start:{checkin_id}:{occasion}",
-                actor="system",
-            )
-
-    def _lock(self, checkin_id: int) -> asyncio.Lock:
-        lock = self._locks.get(checkin_id)
-        if lock is None:
-            lock = self._locks[checkin_id] = asyncio.Lock()
-        return lock
+    # ---- reading an email, before anyone knows whose it is ------------------------------------
 
     async def receive(self, raw: bytes, mail_from: str, rcpt_tos: Sequence[str]) -> Received:
         """Handle one delivered email; returns only once it is stored (or refused)."""
-        now = self.clock()
+        return await self.routing.email(self.arrival(raw, mail_from, rcpt_tos))
+
+    def arrival(self, raw: bytes, mail_from: str, rcpt_tos: Sequence[str]) -> EmailArrival:
+        """What the email says and whom it is addressed to, as one value for the routing."""
         try:
             message = parse_message(raw)
-            key = InboundKey(CHANNEL, external_id(message, raw))
+            found_id = external_id(message, raw)
         except Exception as exc:  # the parser is lenient, but a broken message must not crash
             digest = f"<sha256:{hashlib.sha256(raw).hexdigest()}>"
-            await storage.record_inbound(
-                InboundKey(CHANNEL, digest), now=now, outcome="malformed", detail=str(exc)
-            )
-            return Received("malformed")
+            return EmailArrival(digest, malformed=str(exc))
         domain = self.config.reply_domain
-        tokens = [token_from_address(a, domain) for a in rcpt_tos]
-        bounce_tokens = [token_from_address(a, domain, BOUNCE_PREFIX) for a in rcpt_tos]
+        reply_token = next((t for a in rcpt_tos if (t := token_from_address(a, domain))), None)
+        bounce_token = next(
+            (t for a in rcpt_tos if (t := token_from_address(a, domain, BOUNCE_PREFIX))), None
+        )
         try:
             dsn = bounce(message)
-        except Exception:  # a DSN too broken to read still counts as a bounce below
+        except Exception:  # a DSN too broken to read still counts as a bounce
             dsn = None
-        bounce_token = next((t for t in bounce_tokens if t), None)
-        if dsn is not None or bounce_token:
-            ids = dsn.original_ids if dsn else ()
-            return await self._bounced(key, bounce_token, ids, dsn is None or dsn.permanent)
-        token = next((t for t in tokens if t), None)
-        refs = referenced_ids(message)
-        reason = automated(message, mail_from)
-        if reason is not None:
-            thread = await storage.find_email_thread(token=token, message_ids=refs)
-            log.info("automated email %s not answered: %s", key.external_id, reason)
-            found_id = thread.checkin_id if thread else None
-            return await self._record(key, "auto_reply", reason, found_id)
-        found = await storage.reply_thread(token=token, message_ids=refs)
-        if found is None:
-            log.warning("email %s matches no check-in; nothing stored", key.external_id)
-            return await self._record(key, "unknown_thread", "", None)
-        thread, context = found
-        checkin_id = thread.checkin_id
-        lock = self._lock(checkin_id)
-        waited = lock.locked()
-        async with lock:
-            if waited:  # another reply to this check-in went first: start from what it saved
-                context = await storage.load_checkin_context(checkin_id)
-            sender = sender_address(message)
-            if sender != context.grantee.email.lower():
-                log.warning(
-                    "email %s for check-in %s came from %s, not the grantee; nothing stored",
-                    key.external_id,
-                    thread.checkin_id,
-                    sender,
-                )
-                return await self._record(key, "sender_mismatch", f"from {sender}", checkin_id)
-            check = sender_check(message, self.config.authserv_id)
-            if check is not None and check.failed:
-                return await self._unverified(key, message, sender, context)
-            try:
-                read = await read_against_sent(message, checkin_id, refs)
-            except Exception as exc:  # unreadable body parts: recorded, and the grantee can resend
-                log.warning("email %s could not be read: %s", key.external_id, exc)
-                return await self._record(key, "malformed", str(exc), checkin_id)
-            if context.grantee.email_failing:
-                await storage.set_email_failing(context.grantee.id, False)  # it works again
-            remember = storage.reply_statement(thread.id, key.external_id, now=now)
-            report = await self._answer(context, key, sender, read, remember)
-        return Received(report.outcome.value, thread.checkin_id, report)
+        sender = sender_address(message)
+        check = sender_check(message, self.config.authserv_id)
+        subject = decoded_header(raw_headers(message).get("subject", ""))[:200]
+        arrival = EmailArrival(
+            found_id,
+            sender=sender,
+            reply_token=reply_token,
+            bounce_token=bounce_token,
+            referenced_ids=tuple(referenced_ids(message)),
+            bounce=BounceReport(dsn.permanent, tuple(dsn.original_ids)) if dsn else None,
+            automated=automated(message, mail_from),
+            dmarc_failed=check is not None and check.failed,
+            unverified_notice=partial(_unverified_notice, sender=sender or "", subject=subject),
+        )
+        if arrival.bounce or bounce_token or arrival.automated:
+            return arrival
+        try:
+            read = read_reply(message)
+        except Exception as exc:  # unreadable body parts: recorded, and the grantee can resend
+            return dataclasses.replace(arrival, unreadable=str(exc))
+        reading = _Reading(message, read, self.channel.per_message)
+        return dataclasses.replace(arrival, reading=reading)
 
-    async def _answer(
-        self,
-        context: CheckInContext,
-        key: InboundKey,
-        sender: str,
-        read: ReadReply,
-        remember: Statement,
-    ) -> StepReport:
-        per_message = self.channel.per_message
+
+class _Reading:
+    """A reply's answers as engine steps; read again against the emails we sent, where the
+    reply quotes them without marking them as quoted (see read_reply's `compared`)."""
+
+    def __init__(self, message: Message, read: ReadReply, per_message: int) -> None:
+        self.message = message
+        self.read = read
+        self.per_message = per_message
+        self.needs_sent = read.compared
+
+    def step(self, sent: Sequence[str]) -> Step:
+        read = read_reply(self.message, our_emails(sent)) if self.needs_sent else self.read
+        per_message = self.per_message
         ignored = [AttachmentsIgnored(read.attachments)] if read.attachments else []
 
         def step(fw: Framework, state: SessionState, options: EngineOptions) -> Transition:
@@ -233,77 +180,13 @@ class EmailInbound:
                 fw, state, found.replies, options, per_message=per_message, extra=extra
             )
 
-        return await self.dispatcher.step(
-            context,
-            CHANNEL,
-            step,
-            inbound=key,
-            idempotency_key=f"{CHANNEL}:reply:{key.external_id}",
-            actor=f"{CHANNEL}:{sender}",
-            also=(remember,),  # the reply's Message-ID, kept for threading with the step
-            send_after=True,  # our 250 goes back once the reply is stored; its email after
-        )
-
-    async def _unverified(
-        self, key: InboundKey, message: Message, sender: str, context: CheckInContext
-    ) -> Received:
-        """A reply our mail server found failing DMARC: recorded, not read, and the grantee
-        told at the address on file (at most once a day per check-in: a forger could send many)."""
-        checkin_id = context.checkin.id
-        log.warning(
-            "email %s for check-in %s from %s failed DMARC at our mail server; not taken",
-            key.external_id,
-            checkin_id,
-            sender,
-        )
-        received = await self._record(key, "unverified_sender", f"from {sender}", checkin_id)
-        if received.outcome == "duplicate":
-            return received
-        now = self.clock()
-        subject = decoded_header(raw_headers(message).get("subject", ""))[:200]
-        payload = unverified_notice(
-            context.grantee.name, context.programme.name, context.round.period, sender, subject
-        )
-        write = OutboundWrite(
-            f"{CHANNEL}:unverified:{checkin_id}:{now.date().isoformat()}",
-            CHANNEL,
-            context.grantee.email,
-            payload,
-        )
-        if await storage.enqueue_outbound([write], now=now):
-            self.dispatcher.outbox.wake()  # sent by the outbox, after our 250
-        return received
-
-    async def _bounced(
-        self, key: InboundKey, token: str | None, ids: Sequence[str], permanent: bool
-    ) -> Received:
-        thread = await storage.find_email_thread(token=token, message_ids=ids)
-        checkin_id = thread.checkin_id if thread else None
-        fresh = await storage.record_inbound(
-            key, now=self.clock(), outcome="bounce", detail="", checkin_id=checkin_id
-        )
-        if thread is not None and fresh and permanent:
-            context = await storage.load_checkin_context(thread.checkin_id)
-            await storage.set_email_failing(context.grantee.id, True)
-            log.warning("email to %s bounced; marked as failing", context.grantee.email)
-        return Received("bounce" if fresh else "duplicate", checkin_id)
-
-    async def _record(
-        self, key: InboundKey, outcome: str, detail: str, checkin_id: int | None
-    ) -> Received:
-        fresh = await storage.record_inbound(
-            key, now=self.clock(), outcome=outcome, detail=detail, checkin_id=checkin_id
-        )
-        return Received(outcome if fresh else "duplicate", checkin_id)
+        return step
 
 
-async def read_against_sent(message: Message, checkin_id: int, refs: Sequence[str]) -> ReadReply:
-    """The reply read; where it needs them, against the emails we sent in its thread."""
-    read = read_reply(message)
-    if not read.compared:
-        return read
-    sent = await storage.sent_email_texts(checkin_id, referenced=refs)
-    return read_reply(message, our_emails(sent))
+def _unverified_notice(context: CheckInContext, *, sender: str, subject: str) -> dict[str, str]:
+    return unverified_notice(
+        context.grantee.name, context.programme.name, context.round.period, sender, subject
+    )
 
 
 class _Handler(HookNames):

@@ -18,7 +18,6 @@ from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 from typing import Any
 
-import storage
 from bot.channels.email.parsing import BOUNCE_PREFIX, REPLY_PREFIX
 from bot.channels.email.relay import RelayClient
 from bot.channels.email.relay_pool import RelayPool
@@ -27,6 +26,7 @@ from bot.channels.email.steps import start_step, with_section
 from bot.clock import Clock, utc_now
 from bot.conversation.channel import Delivery, PermanentFailure
 from bot.conversation.rendering import ConversationView, Renderer
+from bot.conversation.routing import email_thread_for_sending
 from bot.settings import EmailSettings, MaildirRelay, Settings, SmtpRelay
 from conversations.framework import Framework
 from conversations.state import (
@@ -39,6 +39,7 @@ from conversations.state import (
     Welcome,
 )
 from storage.email import OutgoingEmail
+from storage.errors import NotFound
 from storage.records import BULK, CheckInContext
 
 TOKEN_BYTES = 20  # 160 bits; hex, so that no mail system's case folding can change it
@@ -151,14 +152,14 @@ class EmailChannel:
 
     async def deliver(self, delivery: Delivery) -> str | None:
         try:
-            thread = await storage.outgoing_email(
+            thread = await email_thread_for_sending(
                 delivery.outbound_id,
                 now=self.clock(),
                 new_token=new_token,
                 new_message_id=lambda: make_msgid(domain=self.config.reply_domain),
             )
             message = self.build(delivery, thread)
-        except (storage.NotFound, KeyError, ValueError) as exc:
+        except (NotFound, KeyError, ValueError) as exc:
             reason = f"cannot make an email of message {delivery.outbound_id}: {exc}"
             raise PermanentFailure(reason) from exc
         if isinstance(self.relay, MaildirRelay):

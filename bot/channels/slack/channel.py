@@ -17,13 +17,13 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-import storage
 from bot.channels.slack import blocks as slack_blocks
 from bot.channels.slack.guard import events_app
 from bot.channels.slack.pacing import POST, SlackPacer, rate_limit_seconds
 from bot.channels.slack.updates import UPDATE, CosmeticUpdates
 from bot.conversation.channel import Delivery, PermanentFailure, TemporaryFailure
 from bot.conversation.rendering import ConversationView, Renderer
+from bot.conversation.routing import link_slack_email, slack_question_message
 from bot.settings import SettingsError, SlackSettings
 from conversations.state import Prompt
 from storage.common import json_text
@@ -184,7 +184,7 @@ class SlackChannel:
         """Where the question was asked ("channel:ts"), if it is known."""
         target = self._asked.get((user, question_id))
         if target is None:  # asked before a restart, or by another instance
-            target = await storage.question_message(self.name, recipient, question_id)
+            target = await slack_question_message(self.name, recipient, question_id)
         return target
 
     async def _find_posted(self, user: str, outbound_id: int, lane: str) -> str | None:
@@ -249,7 +249,7 @@ class SlackChannel:
     async def _posted(self, recipient: str, user: str, ask: str) -> bool:
         if (user, ask) in self._asked:
             return True
-        return await storage.question_message(self.name, recipient, ask) is not None
+        return await slack_question_message(self.name, recipient, ask) is not None
 
     def _remember(self, user: str, question_id: str, posted: str) -> None:
         self._asked[(user, question_id)] = posted
@@ -283,7 +283,7 @@ class SlackChannel:
                 ) from exc
             raise
         user_id = str(response["user"]["id"])
-        await storage.link_slack_user(email, user_id)
+        await link_slack_email(email, user_id)
         return user_id
 
     async def dm_channel(self, user_id: str, *, lane: str = BULK) -> str:

@@ -12,7 +12,6 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 
-import storage
 from bot.channels.slack import blocks as slack_blocks
 from bot.channels.slack import home as slack_home
 from bot.channels.slack.channel import (
@@ -21,11 +20,12 @@ from bot.channels.slack.channel import (
     leveled_logger,
 )
 from bot.clock import Clock, utc_now
-from bot.conversation.dispatcher import Dispatcher, StepReport
+from bot.conversation.dispatcher import StepReport
+from bot.conversation.routing import Routing, SlackProfile, waiting_for_storage
+from bot.conversation.standing import open_checkins_of_slack_user
 from bot.settings import SlackSettings
 from conversations import engine
 from conversations.state import Completed, SessionState
-from storage.reconnect import retry_on_disconnect
 from storage.records import INTERACTIVE, CheckInContext, OutboundWrite
 from storage.slack_links import OpenCheckIn
 
@@ -66,11 +66,10 @@ def _choose(checkins: Sequence[OpenCheckIn]) -> OpenCheckIn:
 class SlackBot:
     """Finds the grantee and check-in behind each Slack request and hands it to the dispatcher."""
 
-    def __init__(
-        self, channel: SlackChannel, dispatcher: Dispatcher, *, clock: Clock = utc_now
-    ) -> None:
+    def __init__(self, channel: SlackChannel, routing: Routing, *, clock: Clock = utc_now) -> None:
         self.channel = channel
-        self.dispatcher = dispatcher
+        self.routing = routing
+        self.dispatcher = routing.dispatcher
         self.clock = clock
 
     # ---- finding the grantee ---------------------------------------------------------------
@@ -80,7 +79,7 @@ class SlackBot:
     ) -> tuple[list[OpenCheckIn] | None, CheckInContext | None]:
         """As open_checkins, with the context of the one `choose` picks: in the usual case
         (a linked user whose check-ins have a timezone) both in one read."""
-        checkins, context = await storage.open_checkins_routed(user_id, choose)
+        checkins, context = await self.routing.slack_checkins(user_id, choose)
         if checkins and all(c.timezone for c in checkins):
             return checkins, context
         # not linked yet, or a timezone to fill from the profile: read again after
@@ -88,16 +87,16 @@ class SlackBot:
 
     async def open_checkins(self, user_id: str) -> list[OpenCheckIn] | None:
         """The user's open check-ins ([] if none), or None when the user is no grantee at all."""
-        checkins = await storage.open_checkins_brief(user_id)
+        checkins = await self.routing.slack_open_checkins(user_id)
         if checkins:
             if any(not c.timezone for c in checkins):
                 await self._profile(user_id)
             return checkins
-        if await storage.grantees_for_slack_user(user_id):
+        if await self.routing.slack_grantees(user_id):
             return []
         if not await self._profile(user_id):
             return None
-        return await storage.open_checkins_brief(user_id)
+        return await self.routing.slack_open_checkins(user_id)
 
     async def _profile(self, user_id: str) -> bool:
         """Link the user to grantees with their profile's email; fill a missing timezone."""
@@ -107,14 +106,12 @@ class SlackBot:
             log.warning("users.info for %s failed: %s", user_id, exc.response.get("error"))
             return False
         user: dict[str, Any] = response.get("user") or {}
-        if user.get("is_bot"):
-            return False
         email = (user.get("profile") or {}).get("email")
-        linked = await storage.link_slack_user(email, user_id) if email else []
         zone = user.get("tz")
-        if isinstance(zone, str) and zone in zoneinfo.available_timezones():
-            await storage.set_missing_timezone(user_id, zone)
-        return bool(linked)
+        known = isinstance(zone, str) and zone in zoneinfo.available_timezones()
+        known_zone = str(zone) if known else None
+        profile = SlackProfile(email or None, known_zone, is_bot=bool(user.get("is_bot")))
+        return await self.routing.link_slack_profile(user_id, profile)
 
     # ---- events ------------------------------------------------------------------------------
 
@@ -170,7 +167,7 @@ class SlackBot:
             opens = await slack_home.next_openings(user_id, self.clock().date())
             return NO_OPEN_CHECKIN + (f" Next opening: {opens}." if opens else ""), None
         if word == "status":
-            contexts = await storage.open_checkins_for_slack_user(user_id)
+            contexts = await open_checkins_of_slack_user(user_id)
             lines = [slack_home.status_line(c, self.dispatcher.view(c)) for c in contexts]
             return "\n".join(lines), None
         return "Your check-in is in our direct messages.", _choose(checkins).checkin_id
@@ -199,8 +196,7 @@ class SlackBot:
             slack_blocks.notice_payload(text),
             INTERACTIVE,
         )
-        ids = await storage.enqueue_outbound([write], now=self.clock())
-        await self.dispatcher.outbox.send_now(ids)
+        await self.dispatcher.send_outside_step(write)
 
     async def close_review(
         self, checkin_id: int, report: StepReport, click: slack_blocks.Click
@@ -212,7 +208,7 @@ class SlackBot:
         submitted = any(isinstance(p, Completed) and not p.edited for p in report.prompts)
         if not (submitted and click.channel_id and click.message_ts):
             return
-        fresh = await storage.load_checkin_context(checkin_id)
+        fresh = await self.dispatcher.context(checkin_id)
         view = self.dispatcher.view(fresh)
         state = SessionState.from_json(fresh.checkin.state)
         record = self.channel.render(engine.where(view.framework, state), view)
@@ -220,8 +216,7 @@ class SlackBot:
         key = f"slack:submitted:{click.message.external_id}"
         recipient = self.channel.recipient(fresh)
         write = OutboundWrite(key, self.channel.name, recipient, payload, INTERACTIVE)
-        ids = await storage.enqueue_outbound([write], checkin_id=checkin_id, now=self.clock())
-        await self.dispatcher.outbox.send_now(ids)
+        await self.dispatcher.send_outside_step(write, checkin_id=checkin_id)
 
 
 def build_app(bot: SlackBot, settings: SlackSettings, listeners: InFlight) -> AsyncApp:
@@ -247,7 +242,7 @@ def build_app(bot: SlackBot, settings: SlackSettings, listeners: InFlight) -> As
     # step is a duplicate delivery (the event id is stored with the step) and changes nothing.
     @app.event("message")
     async def message(body: dict[str, Any]) -> None:
-        await listeners.run(retry_on_disconnect(lambda: bot.on_message(body)))
+        await listeners.run(waiting_for_storage(lambda: bot.on_message(body)))
 
     @app.event("app_home_opened")
     async def home(event: dict[str, Any]) -> None:
@@ -256,7 +251,7 @@ def build_app(bot: SlackBot, settings: SlackSettings, listeners: InFlight) -> As
     @app.action(re.compile(f"^{re.escape(slack_blocks.ACTION_PREFIX)}"))
     async def click(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        await listeners.run(retry_on_disconnect(lambda: bot.on_click(body)))
+        await listeners.run(waiting_for_storage(lambda: bot.on_click(body)))
 
     @app.command("/checkin")
     async def checkin(ack: AsyncAck, command: dict[str, Any]) -> None:

@@ -11,9 +11,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-import storage
 from bot.channels.slack.blocks import ACTION_PREFIX, Block, context, escape, round_tag, section
 from bot.conversation.rendering import ConversationView
+from bot.conversation.standing import (
+    programmes_of_slack_user,
+    response_rates_for_contact,
+    standing_of_slack_user,
+)
 from bot.summaries.build import grantee_summary
 from bot.summaries.render import SummaryRenderer, summary_blocks
 from conversations import engine
@@ -81,7 +85,7 @@ def next_opening(programme: Programme, today: date) -> date | None:
 async def next_openings(user_id: str, today: date) -> str:
     """'Bridges Community Fund: Thursday 1 January 2027' for each of the user's programmes."""
     openings = []
-    for programme in await storage.programmes_for_slack_user(user_id):
+    for programme in await programmes_of_slack_user(user_id):
         day = next_opening(programme, today)
         if day is not None:
             openings.append(f"{programme.name}: {day:%A} {day.day} {day:%B %Y}")
@@ -147,24 +151,16 @@ async def latest_blocks(ctx: CheckInContext, view: ConversationView) -> list[Blo
 async def response_rate_blocks(user_id: str) -> list[Block]:
     """For programme contacts: how many grantees have completed the open round."""
     blocks: list[Block] = []
-    for programme in await storage.list_programmes():
-        if not any(c.slack_user_id == user_id for c in programme.contacts):
+    for rate in await response_rates_for_contact(user_id):
+        name = escape(rate.programme.name)
+        if rate.period is None:
+            blocks.append(section(f"*{name}*: no round is open."))
             continue
-        current = await storage.current_round(programme.id)
-        if current is None:
-            blocks.append(section(f"*{escape(programme.name)}*: no round is open."))
-            continue
-        rows = await storage.round_status(current.id)
-        invited = [r for r in rows if r.checkin is not None]
-        done = sum(1 for r in invited if r.checkin and r.checkin.status == "completed")
-        started = sum(
-            1 for r in invited if r.checkin and r.checkin.status not in ("not_started", "completed")
-        )
-        share = f" ({round(100 * done / len(invited))}%)" if invited else ""
+        share = f" ({round(100 * rate.completed / rate.invited)}%)" if rate.invited else ""
         blocks.append(
             section(
-                f"*{escape(programme.name)}*, {escape(current.period)}: {done} of {len(invited)} "
-                f"grantees have completed{share}; {started} in progress."
+                f"*{name}*, {escape(rate.period)}: {rate.completed} of {rate.invited} "
+                f"grantees have completed{share}; {rate.in_progress} in progress."
             )
         )
     if blocks:
@@ -175,8 +171,8 @@ async def response_rate_blocks(user_id: str) -> list[Block]:
 async def build_home(user_id: str, view_for: ViewFor, *, now: datetime) -> dict[str, Any]:
     """The whole Home tab for one Slack user, from what is stored now."""
     blocks: list[Block] = []
-    contexts = await storage.open_checkins_for_slack_user(user_id)
-    grantees = await storage.grantees_for_slack_user(user_id)
+    standing = await standing_of_slack_user(user_id)
+    contexts, grantees = standing.open, standing.grantees
     if contexts:
         blocks += open_blocks(contexts, view_for)
         due = [c for c in contexts if c.round.due_at and c.checkin.status != "completed"]
@@ -186,7 +182,7 @@ async def build_home(user_id: str, view_for: ViewFor, *, now: datetime) -> dict[
             blocks.append(context(f"Next due: *{day}*"))
     elif grantees:
         blocks.append(section("*Your check-ins*\nYou have no open check-in right now."))
-    latest = await storage.completed_checkins_for_slack_user(user_id)
+    latest = standing.latest_completed
     if latest:
         blocks += [{"type": "divider"}, *await latest_blocks(latest[0], view_for(latest[0]))]
     if grantees and not any(c.checkin.status != "completed" for c in contexts):

@@ -9,8 +9,6 @@ import secrets
 from aiohttp import web
 from email_validator import EmailNotValidError, validate_email
 
-import storage
-from bot.channels.web.links import Links
 from bot.channels.web.ratelimit import RateLimit
 from bot.channels.web.security import (
     COOKIE_NAME,
@@ -19,6 +17,8 @@ from bot.channels.web.security import (
 )
 from bot.channels.web.views import Views
 from bot.conversation.dispatcher import Dispatcher
+from bot.conversation.standing import open_checkins_for_email
+from bot.conversation.web_links import Links
 from storage.records import CheckInContext, OutboundWrite
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ class LinkRequests:
 
     async def _send_links(self, address: str) -> None:
         try:
-            for context in await storage.open_checkins_for_email(address):
+            for context in await open_checkins_for_email(address):
                 await self._send_link(context)
         except Exception:
             log.exception("sending a requested link failed")
@@ -114,19 +114,13 @@ class LinkRequests:
             "text": self.views.template("web/link_email.txt.j2").render(**values),
             "html": self.views.template("web/link_email.html.j2").render(**values),
         }
-        ids = await storage.enqueue_outbound(
-            [
-                OutboundWrite(
-                    f"email:web-link:{context.checkin.id}:{secrets.token_hex(8)}",
-                    "email",
-                    context.grantee.email,
-                    payload,
-                )
-            ],
-            checkin_id=context.checkin.id,
-            now=self.dispatcher.clock(),
+        write = OutboundWrite(
+            f"email:web-link:{context.checkin.id}:{secrets.token_hex(8)}",
+            "email",
+            context.grantee.email,
+            payload,
         )
-        await self.dispatcher.outbox.send_now(ids)
+        await self.dispatcher.send_outside_step(write, checkin_id=context.checkin.id)
 
     async def settle(self) -> None:
         while self._sending:

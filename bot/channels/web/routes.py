@@ -11,11 +11,12 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from bot.channels.web import forms, pages
-from bot.channels.web.links import TOKEN_PATTERN, LinkProblem, Links, OpenLink
 from bot.channels.web.ratelimit import RateLimit
 from bot.channels.web.security import form_key_matches
 from bot.channels.web.views import Views
+from bot.conversation.channel import InboundMessage
 from bot.conversation.dispatcher import Dispatcher
+from bot.conversation.web_links import TOKEN_PATTERN, LinkProblem, Links, OpenLink
 from conversations import engine
 from conversations.framework import Framework
 from conversations.state import (
@@ -91,14 +92,17 @@ class CheckinPages:
     ) -> tuple[StepOutcome, tuple[Any, ...]]:
         context = opened.context
         key = f"{context.checkin.id}:{context.checkin.version}:{what}"
-        report = await self.dispatcher.step(
-            context,
+        # a form names the version it was made from: applied to no other, and a replay is a
+        # second delivery of the same message
+        message = InboundMessage(
             CHANNEL,
-            step,
-            inbound=None,  # a form names the version it was made from: a replay is a conflict
-            idempotency_key=f"{CHANNEL}:reply:{key}",
-            actor=f"{CHANNEL}:{context.grantee.email}",
+            key,
+            context.grantee.email,
+            what,
+            step=step,
+            made_from_version=context.checkin.version,
         )
+        report = await self.dispatcher.handle(context.checkin.id, message, context=context)
         if report.outcome in (StepOutcome.CONFLICT, StepOutcome.DUPLICATE):
             raise self.views.conflict(opened)
         return report.outcome, report.prompts

@@ -7,13 +7,13 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from bot.channels.web.links import Links
 from bot.channels.web.request_link import LinkRequests
 from bot.channels.web.routes import CheckinPages
 from bot.channels.web.security import RedactingAccessLogger, secure_headers
 from bot.channels.web.views import Views
 from bot.conversation.dispatcher import Dispatcher
 from bot.conversation.rendering import TEMPLATES_DIR
+from bot.conversation.web_links import Links
 from bot.settings import WebSettings
 
 log = logging.getLogger(__name__)

@@ -10,9 +10,9 @@ from aiohttp import web
 from jinja2 import Environment
 
 from bot.channels.web import pages
-from bot.channels.web.links import LinkProblem, OpenLink
 from bot.conversation.dispatcher import Dispatcher
 from bot.conversation.rendering import Renderer, template_lookup
+from bot.conversation.web_links import LinkProblem, OpenLink
 from bot.summaries.build import grantee_summary
 from bot.summaries.render import data_uris, summary_charts
 from conversations.framework import Framework
