@@ -10,6 +10,7 @@ from bot.channels.email.parsing import ReadReply
 from bot.channels.email.understand import LineNotRead, LineReply, Understood, understand
 from conversations import engine
 from conversations.framework import Framework, Question
+from conversations.progress import applicable
 from conversations.state import (
     AnswerEvent,
     Ask,
@@ -60,10 +61,6 @@ class RestSaved:
     numbers: tuple[int, ...]
 
 
-def applicable(q: Question, state: SessionState) -> bool:
-    return q.ask_if is None or q.ask_if.holds(state.answers.get(q.ask_if.question))
-
-
 def open_questions(fw: Framework, state: SessionState, per_message: int) -> list[Question]:
     """What one email asks: the current question, then the open ones after it.
 
@@ -81,7 +78,7 @@ def open_questions(fw: Framework, state: SessionState, per_message: int) -> list
             break
         if per_message and len(listed) >= per_message:
             break
-        if q.id not in state.answers and q.id not in state.skipped and applicable(q, state):
+        if q.id not in state.answers and q.id not in state.skipped and applicable(q, state.answers):
             listed.append(q)
     return listed
 
