@@ -26,7 +26,7 @@ from bot.channels.email_parsing import (
     sender_address,
     token_from_address,
 )
-from bot.channels.email_smtp import HookNames, InboundSMTP
+from bot.channels.email_smtp import InboundSMTP
 from bot.channels.email_steps import (
     AttachmentsIgnored,
     advance_all,
@@ -251,7 +251,7 @@ class EmailInbound:
         return Received(outcome if fresh else "duplicate", checkin_id)
 
 
-class _Handler(HookNames):
+class _Handler:
     """aiosmtpd hooks: accept only our reply and bounce addresses; 250 once stored."""
 
     def __init__(self, inbound: EmailInbound) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email
-import functools
 import hashlib
 import re
 import weakref
@@ -374,31 +373,13 @@ def _before_closing_quote(text: str) -> str:
     return text if first_quoted is None else "".join(lines[: first_quoted + 1])
 
 
-@functools.cache
-def _reply_patterns() -> dict[str, object]:
-    """mail-parser-reply's patterns for our languages and options, built once.
-
-    It builds its three patterns (quote headers, disclaimers, signatures: each every language's
-    alternatives joined) anew for every text it reads, which was half its work; they depend only
-    on the languages and options, so they are built here once and given to each reading.
-    """
-    built = ReplyText(text="", languages=list(LANGUAGES), keep_hyphen_lists=True)
-    return {
-        "_header_regex": built.HEADER_REGEX,
-        "_disclaimers_regex": built.DISCLAIMERS_REGEX,
-        "_signature_regex": built.SIGNATURE_REGEX,
-    }
-
-
 def strip_quoted(text: str) -> str:
     """The newest part of a reply: quoted text, quote headers and signatures removed."""
     extra = _EXTRA_QUOTE_HEADER.search(text)
     if extra is not None:
         text = text[: extra.start()]
     text = _before_closing_quote(text)
-    parsed = ReplyText(
-        text=text, languages=list(LANGUAGES), keep_hyphen_lists=True, **_reply_patterns()
-    ).read()
+    parsed = ReplyText(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
     top = parsed.replies[0].body if parsed.replies else ""
     return "\n".join(line for line in top.splitlines() if not line.lstrip().startswith(">"))
 

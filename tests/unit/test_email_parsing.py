@@ -6,14 +6,9 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from mailparser_reply.parser import EmailMessage as ReplyText
 
 from bot.channels.email_parsing import (
-    LANGUAGES,
     ReadReply,
-    _reply_patterns,
     automated,
     bounce,
     external_id,
@@ -253,37 +248,3 @@ def test_several_answers_are_one_step_with_one_list_of_what_is_next() -> None:
     assert asked[:2] == ["O2", "O3"] and "O1" not in asked
     assert [a.question_id for a in step.answers] == ["O1"]
     assert step.state.answers == {"O1": 12}
-
-
-_REPLY_LINES = st.sampled_from(
-    [
-        "3: 12",
-        "Yes, about 40 people came.",
-        "",
-        "> 3. How many sessions did you run?",
-        "On Mon, 5 Oct 2026 at 10:00, Check-ins <checkins@example.org> wrote:",
-        "Le lun. 5 oct. 2026 à 10:00, Check-ins a écrit :",
-        "Am Mo., 5. Okt. 2026 um 10:00 Uhr schrieb Check-ins:",
-        "From: Check-ins <checkins@example.org>",
-        "Sent: Monday, 5 October 2026 10:00",
-        "-----Original Message-----",
-        "________________________________",
-        "Best regards,",
-        "Sent from my iPhone",
-        "- first item",
-        "Amina",
-        "This email and any attachments are confidential.",
-    ]
-)
-
-
-@given(st.lists(_REPLY_LINES, max_size=12), st.sampled_from(["\n", "\r\n"]))
-def test_quotes_are_stripped_as_mail_parser_reply_strips_them(lines: list[str], end: str) -> None:
-    # the patterns are built once and reused: the same reading as a parser that builds its own
-    text = end.join(lines)
-    fresh = ReplyText(text=text, languages=list(LANGUAGES), keep_hyphen_lists=True).read()
-    reused = ReplyText(
-        text=text, languages=list(LANGUAGES), keep_hyphen_lists=True, **_reply_patterns()
-    ).read()
-    assert [r.body for r in reused.replies] == [r.body for r in fresh.replies]
-    assert [r.headers for r in reused.replies] == [r.headers for r in fresh.replies]
