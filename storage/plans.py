@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import aiosqlite
 import asyncpg  # type: ignore[import-untyped]
 from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.context import TortoiseContext, get_current_context
@@ -213,41 +214,38 @@ async def run(plan: Plan[T], *, atomic: bool = True) -> T:
 
 
 async def _run_sqlite(conn: BaseDBAsyncClient, plan: Plan[T], atomic: bool) -> T:
-    async with conn.acquire_connection() as worker:  # holds tortoise's lock on the connection
+    async with conn.acquire_connection() as db:  # holds tortoise's lock on the connection
         try:
-            # aiosqlite runs queued functions in its connection thread; this queues the whole
-            # plan as one function (a private method, stable across the pinned 0.22 series)
-            result: T = await worker._execute(_drive_sqlite, worker._conn, plan, atomic)
+            return await _drive_aiosqlite(db, plan, atomic)
         except sqlite3.IntegrityError as exc:
             raise IntegrityError(str(exc)) from exc
         except sqlite3.Error as exc:
             raise OperationalError(str(exc)) from exc
-        return result
 
 
-def _drive_sqlite(db: sqlite3.Connection, plan: Plan[T], atomic: bool) -> T:
+async def _drive_aiosqlite(db: aiosqlite.Connection, plan: Plan[T], atomic: bool) -> T:
     nested = db.in_transaction  # inside a transaction tortoise opened: use a savepoint
     if atomic:
         # IMMEDIATE takes the write lock now, so a second process cannot make this fail late
-        db.execute("SAVEPOINT plan" if nested else "BEGIN IMMEDIATE")
+        await db.execute("SAVEPOINT plan" if nested else "BEGIN IMMEDIATE")
     try:
         statement = next(plan)
         while True:
-            cursor = db.execute(statement.sql, list(statement.values))
-            names = [column[0] for column in cursor.description or ()]
-            found = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            async with db.execute(statement.sql, list(statement.values)) as cursor:
+                names = [column[0] for column in cursor.description or ()]
+                found = [dict(zip(names, row, strict=True)) for row in await cursor.fetchall()]
             statement = plan.send(found)
     except StopIteration as done:
         if atomic:
-            db.execute("RELEASE plan" if nested else "COMMIT")
+            await db.execute("RELEASE plan" if nested else "COMMIT")
         return done.value  # type: ignore[no-any-return]
     except BaseException:
         if atomic:
             if nested:
-                db.execute("ROLLBACK TO plan")
-                db.execute("RELEASE plan")
+                await db.execute("ROLLBACK TO plan")
+                await db.execute("RELEASE plan")
             elif db.in_transaction:
-                db.execute("ROLLBACK")
+                await db.execute("ROLLBACK")
         raise
 
 

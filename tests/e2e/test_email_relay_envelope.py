@@ -6,16 +6,11 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from email.mime.text import MIMEText
-from email.utils import getaddresses
 
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from aiosmtplib.email import quote_address
-from hypothesis import given
-from hypothesis import strategies as st
 
 from bot.channels.email.relay import RelayClient
-from bot.channels.email.smtp_session import PLAIN_ADDRESS
 from bot.conversation.channel import PermanentFailure, TemporaryFailure
 from bot.settings import SmtpRelay
 
@@ -147,10 +142,3 @@ async def test_one_refused_recipient_of_two_still_gets_the_other_its_email(
     handler.rcpt_replies["gone@unity.example.org"] = "550 5.1.1 No such user here"
     await client.send(email_to("gone@unity.example.org", "ben@unity.example.org"), SENDER)
     assert [rcpt for _, rcpt, _ in handler.envelopes] == [["ben@unity.example.org"]]
-
-
-@given(st.from_regex(PLAIN_ADDRESS, fullmatch=True))
-def test_plain_addresses_are_read_by_the_email_package_as_they_are(address: str) -> None:
-    # what lets the relay send a plain address without aiosmtplib's and email's own reading
-    assert quote_address(address) == f"<{address}>"
-    assert getaddresses([address]) == [("", address)]

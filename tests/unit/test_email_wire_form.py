@@ -1,4 +1,4 @@
-"""The relay's bytes for an email are exactly what the standard library's generator writes."""
+"""The relay's bytes for an email: lines within the limits, every part reading back as built."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.channels.email.outbound import EmailChannel, _text_part
-from bot.channels.email.relay import _WIRE, _wire_form, _WireGenerator
+from bot.channels.email.relay import _wire_form
 from bot.conversation.channel import Delivery
 from bot.settings import Settings
 from storage.email import OutgoingEmail
@@ -41,15 +41,6 @@ def built(subject: str, references: str) -> MIMEMultipart:
     message.attach(MIMEText("1. How many sessions did you run?\n", "plain", "utf-8"))
     message.attach(MIMEText("<p>Dîner partagé</p>", "html", "utf-8"))
     return message
-
-
-def test_short_plain_headers_are_written_byte_for_byte_as_the_standard_generator_does() -> None:
-    message = built(
-        "Check-in for Bridges, 2026 Q4: 3 of 20 answered", "<1.abc@replies.example.org>"
-    )
-    raw, recipients = _wire_form(message)
-    assert raw == standard_bytes(message)
-    assert recipients == ["amina@example.org"]
 
 
 @pytest.mark.parametrize(
@@ -123,46 +114,3 @@ def test_any_text_part_reads_back_exactly_with_every_line_within_the_limit(text:
     decoded = part.get_payload(decode=True)
     assert isinstance(decoded, bytes)
     assert decoded.decode("utf-8").replace("\r\n", "\n") == text
-
-
-def generator_bytes(message: email.message.Message) -> bytes:
-    """What the classic generator writes, with our header lines."""
-    buffer = io.BytesIO()
-    _WireGenerator(buffer, mangle_from_=False, policy=_WIRE).flatten(message)
-    return buffer.getvalue()
-
-
-TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=300)
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    text=TEXT,
-    html=st.none() | TEXT,
-    images=st.lists(st.binary(max_size=200), max_size=2),
-    references=st.lists(st.integers(0, 10**12), max_size=25),
-)
-def test_every_email_we_build_is_written_as_the_generator_writes_it(
-    text: str, html: str | None, images: list[bytes], references: list[int]
-) -> None:
-    channel = EmailChannel(Settings.model_validate({"email": {"reply_domain": "r.example.org"}}))
-    payload: dict[str, object] = {"subject": f"Check-in: {text[:40]}", "text": text}
-    if html is not None:
-        payload["html"] = html
-        payload["images"] = {
-            f"chart-{n}": base64.b64encode(b).decode() for n, b in enumerate(images)
-        }
-    ids = tuple(f"<{n}.x@r.example.org>" for n in references)
-    thread = OutgoingEmail(7, "ab" * 20, "<7.x@r.example.org>", ids)
-    message = channel.build(Delivery(7, "amina@example.org", payload), thread)
-    assert _wire_form(message)[0] == generator_bytes(message)
-
-
-def test_parts_it_does_not_write_itself_go_through_the_generator() -> None:
-    message = built("Check-in", "<1.abc@replies.example.org>")
-    message.preamble = "This is a multi-part message in MIME format."
-    empty = MIMEMultipart("mixed")  # no parts: the generator still writes one delimiter
-    for odd in (message, empty):
-        raw, _ = _wire_form(odd)
-        assert raw == generator_bytes(odd)
-    assert b"This is a multi-part message in MIME format.\r\n--" in _wire_form(message)[0]

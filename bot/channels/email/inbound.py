@@ -31,7 +31,7 @@ from bot.channels.email.parsing import (
     sender_address,
     token_from_address,
 )
-from bot.channels.email.smtp_session import HookNames, InboundSMTP
+from bot.channels.email.smtp_session import InboundSMTP
 from bot.channels.email.steps import (
     AttachmentsIgnored,
     advance_all,
@@ -189,7 +189,7 @@ def _unverified_notice(context: CheckInContext, *, sender: str, subject: str) ->
     )
 
 
-class _Handler(HookNames):
+class _Handler:
     """aiosmtpd hooks: accept only our reply and bounce addresses; 250 once stored."""
 
     def __init__(self, inbound: EmailInbound) -> None:

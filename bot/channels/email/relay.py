@@ -9,7 +9,6 @@ import email.policy
 import hashlib
 import io
 import logging
-import re
 import ssl
 import time
 from email.message import Message
@@ -17,7 +16,6 @@ from email.utils import getaddresses
 
 import aiosmtplib
 
-from bot.channels.email.smtp_session import PLAIN_ADDRESS
 from bot.conversation.channel import DeliveryError, PermanentFailure, TemporaryFailure
 from bot.settings import SettingsError, SmtpRelay
 
@@ -96,11 +94,11 @@ class RelayClient:
             try:
                 raw, recipients = _wire_form(message)
                 try:
-                    await _mail_transaction(await self._connected(), sender, recipients, raw)
+                    await (await self._connected()).sendmail(sender, recipients, raw)
                 except aiosmtplib.SMTPServerDisconnected:
                     # the relay closed our idle connection: one fresh try
                     await self._drop()
-                    await _mail_transaction(await self._connected(), sender, recipients, raw)
+                    await (await self._connected()).sendmail(sender, recipients, raw)
             except Exception as exc:
                 await self._drop()
                 sorted_ = self._sorted(exc)
@@ -183,52 +181,6 @@ class RelayClient:
         return None  # not the relay's doing: a fault here, for the outbox to log and retry
 
 
-async def _mail_transaction(
-    client: aiosmtplib.SMTP, sender: str, recipients: list[str], raw: bytes
-) -> None:
-    """MAIL, RCPT for each recipient and DATA, as `sendmail` sends them, for bytes already in
-    their wire form.
-
-    `sendmail` would also rewrite the line endings of the whole message once more only to learn
-    its size, and parse every address again. `raw` has CRLF line endings throughout and ends
-    with one, so its length is the size RFC 1870 asks for. Any failure drops the connection
-    (see `RelayClient.send`), so no RSET is needed after one either.
-    """
-    await _mail(client, sender, [f"SIZE={len(raw)}"] if client.supports_extension("size") else [])
-    refused: list[aiosmtplib.SMTPRecipientRefused] = []
-    for recipient in recipients:
-        try:
-            await _rcpt(client, recipient)
-        except aiosmtplib.SMTPRecipientRefused as exc:
-            refused.append(exc)
-    if len(refused) == len(recipients):
-        raise aiosmtplib.SMTPRecipientsRefused(refused)
-    await client.data(raw)
-
-
-# aiosmtplib's `mail` and `rcpt` parse every address again to quote it, a hundredth of the cost
-# of a reply: a plain address, which needs no quoting, is sent as it is, with the same checks.
-
-
-async def _mail(client: aiosmtplib.SMTP, sender: str, options: list[str]) -> None:
-    if not PLAIN_ADDRESS.fullmatch(sender):
-        await client.mail(sender, options=options)
-        return
-    words = [option.encode("ascii") for option in options]
-    response = await client.execute_command(b"MAIL", b"FROM:<%s>" % sender.encode(), *words)
-    if response.code != aiosmtplib.SMTPStatus.completed:
-        raise aiosmtplib.SMTPSenderRefused(response.code, response.message, sender)
-
-
-async def _rcpt(client: aiosmtplib.SMTP, recipient: str) -> None:
-    if not PLAIN_ADDRESS.fullmatch(recipient):
-        await client.rcpt(recipient)
-        return
-    response = await client.execute_command(b"RCPT", b"TO:<%s>" % recipient.encode())
-    if response.code not in (aiosmtplib.SMTPStatus.completed, aiosmtplib.SMTPStatus.will_forward):
-        raise aiosmtplib.SMTPRecipientRefused(response.code, response.message, recipient)
-
-
 def _tls_context(relay: SmtpRelay) -> ssl.SSLContext | None:
     """A verifying context trusting only `relay.ca_file`; None leaves aiosmtplib's default."""
     if relay.ca_file is None:
@@ -255,101 +207,11 @@ def _tls_error(exc: BaseException) -> ssl.SSLError | None:
 
 
 _WIRE = email.policy.compat32.clone(linesep="\r\n")
-_SHORT = 78  # the line length under which compat32 writes a plain header as it is
-
-
-class _WireGenerator(email.generator.BytesGenerator):
-    """The classic generator, writing short plain headers directly (see `_header_block`)."""
-
-    def _write_headers(self, msg: Message) -> None:
-        self._fp.write(_header_block(msg))  # type: ignore[attr-defined]  # the part's buffer
-
-
-def _header_block(msg: Message) -> bytes:
-    """A part's headers and the blank line after them, as the classic generator writes them.
-
-    Nearly all our headers are short ASCII; compat32 would fold each through a Header object
-    only to write it unchanged, which was the largest cost of sending. Long or non-ASCII ones
-    still go through the policy, so the bytes are the same either way.
-    """
-    out: list[bytes] = []
-    for name, value in msg.raw_items():
-        plain = (
-            isinstance(value, str) and value.isascii() and "\n" not in value and "\r" not in value
-        )
-        if plain and len(name) + len(value) + 2 <= _SHORT:
-            out.append(f"{name}: {value}\r\n".encode("ascii"))
-        elif plain and name.lower() in _ID_LISTS:
-            out.append(_folded_ids(name, value))
-        else:
-            out.append(_WIRE.fold_binary(name, value))
-    out.append(b"\r\n")
-    return b"".join(out)
-
-
-# headers that are lists of Message-IDs: a check-in's References grows by one with each
-# email, and compat32 folds them through its general (and slow) header encoder
-_ID_LISTS = frozenset({"references", "in-reply-to"})
-
-
-def _folded_ids(name: str, value: str) -> bytes:
-    """A list of ids folded between ids, each line within 78 characters where ids allow."""
-    lines: list[str] = []
-    line = f"{name}:"
-    for word in value.split():
-        if len(line) + 1 + len(word) > _SHORT and line != f"{name}:":
-            lines.append(line)
-            line = ""
-        line += " " + word
-    lines.append(line)
-    return ("\r\n".join(lines) + "\r\n").encode("ascii")
 
 
 def _wire_form(message: Message) -> tuple[bytes, list[str]]:
-    """The message's bytes as SMTP carries them, and its To addresses.
-
-    Our messages are built with the classic MIME classes, every header already encoded and
-    every payload already quoted-printable or base64, so they are written out directly: the
-    same bytes as the classic generator, which spent most of its time writing the payloads a
-    line at a time. Anything else goes through the generator.
-    """
-    out: list[bytes] = []
-    if not _written(message, out):
-        buffer = io.BytesIO()
-        _WireGenerator(buffer, mangle_from_=False, policy=_WIRE).flatten(message)
-        out = [buffer.getvalue()]
-    to = message.get_all("To", [])
-    if len(to) == 1 and PLAIN_ADDRESS.fullmatch(to[0]):
-        recipients = [to[0]]  # as getaddresses would read it, without its parser
-    else:
-        recipients = [address for _, address in getaddresses(to) if address]
-    return b"".join(out), recipients
-
-
-_LINE_BREAKS = re.compile(r"\r\n|\r|\n")  # the generator's own: each becomes CRLF
-
-
-def _written(part: Message, out: list[bytes]) -> bool:
-    """Append the part's bytes to `out` as the generator would write them; False, with `out`
-    as it may be left, for a part this does not write (no boundary, preamble, raw 8-bit)."""
-    payload = part.get_payload()
-    if part.preamble is not None or part.epilogue is not None:
-        return False
-    if isinstance(payload, list):
-        boundary = part.get_boundary()
-        if not payload or not boundary or part.get_content_type() == "multipart/signed":
-            return False
-        out.append(_header_block(part))
-        delimiter = f"--{boundary}\r\n".encode("ascii")
-        for n, subpart in enumerate(payload):
-            out.append(delimiter if n == 0 else b"\r\n" + delimiter)
-            if not isinstance(subpart, Message) or not _written(subpart, out):
-                return False
-        out.append(f"\r\n--{boundary}--\r\n".encode("ascii"))
-        return True
-    leaf = part.get_content_maintype() not in {"multipart", "message"}
-    if not leaf or not isinstance(payload, str) or not payload.isascii():
-        return False
-    out.append(_header_block(part))
-    out.append(_LINE_BREAKS.sub("\r\n", payload).encode("ascii"))
-    return True
+    """The message's bytes as SMTP carries them (CRLF line endings), and its To addresses."""
+    buffer = io.BytesIO()
+    email.generator.BytesGenerator(buffer, mangle_from_=False, policy=_WIRE).flatten(message)
+    recipients = [address for _, address in getaddresses(message.get_all("To", [])) if address]
+    return buffer.getvalue(), recipients
