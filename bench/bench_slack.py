@@ -70,7 +70,7 @@ FIXED: list[dict[str, Any]] = [
 
 
 async def serve_app(db_url: str, api_url: str) -> None:
-    from bot.channels.slack.channel import SlackServer
+    from bot.channels.slack.server import SlackServer
     from bot.gc_tuning import tune_for_serving
     from bot.service import build_service
     from bot.settings import Settings

@@ -44,7 +44,7 @@ THINK = 1.0  # a grantee answers a question no sooner than this after it arrives
 
 async def serve(db_url: str, api_url: str) -> None:
     """The bot with the shipped settings; only addresses, secrets and a quick first tick."""
-    from bot.channels.slack.channel import SlackServer
+    from bot.channels.slack.server import SlackServer
     from bot.gc_tuning import tune_for_serving
     from bot.service import build_service
     from bot.settings import Settings

@@ -15,8 +15,9 @@ from typing import Protocol
 import storage
 from bot.channels.email.inbound import EmailInbound
 from bot.channels.email.outbound import EmailChannel
-from bot.channels.slack.channel import InFlight, SlackChannel, SlackServer, web_client
+from bot.channels.slack.channel import SlackChannel
 from bot.channels.slack.events import SlackBot, build_app
+from bot.channels.slack.server import InFlight, SlackServer, web_client
 from bot.channels.web.channel import WebChannel
 from bot.channels.web.server import WebServer
 from bot.clock import Clock, utc_now

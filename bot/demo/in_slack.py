@@ -16,7 +16,7 @@ from rich.console import Console
 
 import storage
 from bot.admin import operations as admin
-from bot.channels.slack.channel import EVENTS_PATH, SlackServer
+from bot.channels.slack.server import EVENTS_PATH, SlackServer
 from bot.conversation.frameworks import framework_for
 from bot.demo.grantees import DEMO_NOW, EXAMPLES, PERIOD, Grantee
 from bot.demo.slack_standin import (

@@ -9,7 +9,7 @@ import aiohttp
 import pytest
 
 import storage
-from bot.channels.slack.channel import EVENTS_PATH, SlackServer
+from bot.channels.slack.server import EVENTS_PATH, SlackServer
 from bot.demo.slack_standin import SignedSender, SlackStandIn
 from bot.service import Service, build_service
 from bot.settings import Settings

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 import storage
 from bot.admin import operations as admin
-from bot.channels.slack.channel import InFlight, SlackServer
+from bot.channels.slack.server import InFlight, SlackServer
 from bot.service import Service
 from bot.settings import SettingsError, SlackSettings
 from tests.support.fake_slack import SlackStandIn, message_event, slash_command

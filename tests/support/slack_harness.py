@@ -14,7 +14,7 @@ import aiohttp
 
 import storage
 from bot.admin import operations as admin
-from bot.channels.slack.channel import EVENTS_PATH, SlackServer
+from bot.channels.slack.server import EVENTS_PATH, SlackServer
 from bot.conversation.frameworks import framework_for
 from bot.demo.slack_standin_limits import SCRIPTED_PACE, scripted_limits
 from bot.service import Service, build_service

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.channels.slack.channel import leveled_logger, web_client
+from bot.channels.slack.server import leveled_logger, web_client
 from bot.settings import SlackSettings
 
 NAME = "slack_sdk.web.async_base_client"

@@ -14,11 +14,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.channels.slack import blocks as slack_blocks
 from bot.channels.slack import home as slack_home
-from bot.channels.slack.channel import (
-    InFlight,
-    SlackChannel,
-    leveled_logger,
-)
+from bot.channels.slack.channel import SlackChannel
+from bot.channels.slack.server import InFlight, leveled_logger
 from bot.clock import Clock, utc_now
 from bot.conversation.dispatcher import StepReport
 from bot.conversation.routing import Routing, SlackProfile, waiting_for_storage
