@@ -11,11 +11,11 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 import storage
-from bot.channels.email.inbound import read_against_sent
 from bot.channels.email.parsing import (
     automated,
     bounce,
     external_id,
+    our_emails,
     parse_message,
     read_reply,
     referenced_ids,
@@ -76,7 +76,10 @@ async def predicted(world: EmailWorld, raw: bytes) -> list[tuple[str, Any, bool,
     except Exception:  # then the email is recorded as malformed, and nothing is predicted
         return None
     try:
-        read = await read_against_sent(message, context.checkin.id, refs)
+        read = read_reply(message)
+        if read.compared:  # read again against what we sent, as the routing does
+            sent = await storage.sent_email_texts(context.checkin.id, referenced=refs)
+            read = read_reply(message, our_emails(sent))
     except Exception:  # then the email is recorded as malformed, and nothing is predicted
         return None
     options = EngineOptions(round_open=context.round.is_open)
