@@ -7,11 +7,9 @@ import contextlib
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
-from functools import lru_cache, partial
-from typing import Any, Protocol
-from zoneinfo import ZoneInfo
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import storage
 from bot.clock import Clock as Clock
@@ -20,9 +18,10 @@ from bot.conversation.channel import Channel, Delivery, InboundMessage, Step
 from bot.conversation.frameworks import framework_for
 from bot.conversation.outbox import Outbox
 from bot.conversation.rendering import ConversationView
+from bot.conversation.steps import Interpreter, advance_reply, interpreted, state_of
+from bot.conversation.views import FormLinks, conversation_view, linked_view
 from bot.participants.offer import form_suggestions, step_with_offers
 from conversations import engine
-from conversations.framework import Framework
 from conversations.state import (
     EngineOptions,
     Notice,
@@ -31,7 +30,6 @@ from conversations.state import (
     Reply,
     SessionState,
     Status,
-    Transition,
 )
 from storage.records import (
     BULK,
@@ -46,27 +44,6 @@ from storage.records import (
 
 log = logging.getLogger(__name__)
 CompletionHook = Callable[[CheckInContext, str], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Interpretation:
-    """A message that is about the check-in rather than an answer ('remind me Friday')."""
-
-    prompt: Prompt  # what to tell the grantee instead of the engine's reply
-    pause: bool  # also pause the conversation, as `later` would
-
-
-class FormLinks(Protocol):
-    """Private web links to check-ins, for messages to carry ("Prefer a form?")."""
-
-    async def url_for(self, context: CheckInContext) -> str | None: ...
-
-    def known_url(self, checkin_id: int) -> str | None: ...
-
-
-# the channels whose messages carry the web link: the web's own pages need none
-LINKED_CHANNELS = frozenset({"email", "slack"})
-Interpreter = Callable[[CheckInContext, InboundMessage, datetime], Awaitable[Interpretation | None]]
 
 
 @dataclass(frozen=True)
@@ -178,8 +155,10 @@ class Dispatcher:
         for interpret in self.interpreters if message.question_id is None else ():
             found = await interpret(context, message, self.clock())
             if found is not None:
-                return partial(_interpreted, found=found)
-        return partial(_advance, reply=Reply(message.text, message.question_id, message.strict))
+                return partial(interpreted, found=found)
+        return partial(
+            advance_reply, reply=Reply(message.text, message.question_id, message.strict)
+        )
 
     @contextlib.contextmanager
     def _answering_while(self, interactive: bool) -> Iterator[None]:
@@ -244,7 +223,7 @@ class Dispatcher:
     ) -> StepReport:
         channel = self.channels[channel_name]
         framework = framework_for(context.programme)
-        state = _state_of(context, framework)
+        state = state_of(context, framework)
         options = EngineOptions(
             round_open=context.round.is_open,
             max_invalid_attempts=self.max_invalid_attempts,
@@ -378,10 +357,8 @@ class Dispatcher:
 
     async def linked_view(self, context: CheckInContext, channel_name: str) -> ConversationView:
         """The view for a message on this channel: with the web link, minted if need be."""
-        view = self.view(context)
-        if self.form_links is not None and channel_name in LINKED_CHANNELS:
-            view = replace(view, form_link=await self.form_links.url_for(context))
-        return view
+        return await linked_view(self.view(context), context, channel_name, self.form_links)
+
     async def context(self, checkin_id: int) -> CheckInContext:
         """A check-in as it is stored now."""
         return await storage.load_checkin_context(checkin_id)
@@ -395,53 +372,10 @@ class Dispatcher:
         return ids
 
     def view(self, context: CheckInContext) -> ConversationView:
-        due = None
-        if context.round.due_at is not None:
-            due = _local_day(context.round.due_at, context.grantee.timezone)
-        return ConversationView(
-            framework=framework_for(context.programme),
-            grantee_name=context.grantee.name,
-            programme_name=context.programme.name,
-            period=context.round.period,
-            due=due,
-            contact_hint=self.contact_hint,
-            form_link=(
-                self.form_links.known_url(context.checkin.id)
-                if self.form_links is not None and context.round.is_open
-                else None
-            ),
-        )
+        """The words' setting for a check-in's messages (with its web link, where one is made)."""
+        return conversation_view(context, self.contact_hint, self.form_links)
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("work after a step failed", exc_info=task.exception())
-
-
-@lru_cache(maxsize=1024)  # a round's due date, in each of its grantees' timezones
-def _local_day(moment: datetime, timezone: str) -> str:
-    """The day `moment` falls on where the grantee is, as "Friday 4 December 2026"."""
-    local = moment.astimezone(ZoneInfo(timezone))
-    return f"{local:%A} {local.day} {local:%B %Y}"
-
-
-def _advance(
-    fw: Framework, state: SessionState, options: EngineOptions, *, reply: Reply
-) -> Transition:
-    return engine.advance(fw, state, reply, options)
-
-
-def _interpreted(
-    fw: Framework, state: SessionState, options: EngineOptions, *, found: Interpretation
-) -> Transition:
-    """Say what was understood; pause the conversation too when that was asked for."""
-    pausable = (Status.NOT_STARTED, Status.IN_PROGRESS, Status.REVIEWING)
-    if found.pause and state.status in pausable:
-        state = engine.advance(fw, state, Reply("later"), options).state
-    return Transition(state, (found.prompt,))
-
-
-def _state_of(context: CheckInContext, framework: Framework) -> SessionState:
-    if not context.checkin.state:
-        return engine.new_state(framework)
-    return SessionState.from_json(context.checkin.state)

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import storage
 from bot.admin.operations import AdminError
 from bot.conversation.channel import InboundMessage
-from bot.conversation.dispatcher import Dispatcher, Interpretation
+from bot.conversation.dispatcher import Dispatcher
+from bot.conversation.steps import Interpretation
 from bot.scheduling.jobs import ScheduleError, read_schedule
 from conversations.availability import (
     AvailabilityRequest,
