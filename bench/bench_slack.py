@@ -31,14 +31,13 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.demo.slack_standin import (  # noqa: E402
-    Call,
+from bot.demo.slack_requests import (  # noqa: E402
     SignedSender,
-    SlackStandIn,
     block_action,
     message_event,
     slash_command,
 )
+from bot.demo.slack_standin import Call, SlackStandIn  # noqa: E402
 
 SECRET = "bench-signing-secret"
 CONCURRENT = 50

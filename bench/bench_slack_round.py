@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_slack import drop_postgres, postgres_database  # noqa: E402
-from bot.demo.slack_standin import SignedSender, SlackStandIn  # noqa: E402
+from bot.demo.slack_requests import SignedSender  # noqa: E402
+from bot.demo.slack_standin import SlackStandIn  # noqa: E402
 from bot.demo.slack_standin_limits import SlackLimits  # noqa: E402
 from tests.support.round_load import (  # noqa: E402
     TURNS,

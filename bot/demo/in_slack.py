@@ -19,15 +19,8 @@ from bot.admin import operations as admin
 from bot.channels.slack.server import EVENTS_PATH, SlackServer
 from bot.conversation.frameworks import framework_for
 from bot.demo.grantees import DEMO_NOW, EXAMPLES, PERIOD, Grantee
-from bot.demo.slack_standin import (
-    Call,
-    SignedSender,
-    SlackStandIn,
-    SlackUser,
-    block_action,
-    message_event,
-    slash_command,
-)
+from bot.demo.slack_requests import SignedSender, block_action, message_event, slash_command
+from bot.demo.slack_standin import Call, SlackStandIn, SlackUser
 from bot.demo.slack_standin_limits import SCRIPTED_PACE, scripted_limits
 from bot.service import build_service
 from bot.settings import Settings

@@ -10,7 +10,8 @@ import pytest
 
 import storage
 from bot.channels.slack.server import EVENTS_PATH, SlackServer
-from bot.demo.slack_standin import SignedSender, SlackStandIn
+from bot.demo.slack_requests import SignedSender
+from bot.demo.slack_standin import SlackStandIn
 from bot.service import Service, build_service
 from bot.settings import Settings
 from tests.support.round_load import RoundLoad, asked, open_the_round, people, seed

@@ -8,7 +8,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.demo.slack_standin import SignedSender, SlackStandIn
+from bot.demo.slack_requests import SignedSender
+from bot.demo.slack_standin import SlackStandIn
 from storage.db import database
 from tests.faults.cluster import (
     SECRET,

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from bot.admin import operations as admin
 from bot.admin.rounds_by_hand import open_round_now
-from bot.demo.slack_standin import Call, SignedSender, SlackStandIn, message_event
+from bot.demo.slack_requests import SignedSender, message_event
+from bot.demo.slack_standin import Call, SlackStandIn
 from tests.support.slack_text import block_text
 
 ANSWERING = "answering-2026"  # a programme whose grantees are mid check-in
