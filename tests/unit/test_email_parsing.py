@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.channels.email.bodies import html_to_text
 from bot.channels.email.lines import Ours, Written, written_lines
 from bot.channels.email.parsing import (
     ReadReply,
     automated,
     bounce,
     external_id,
-    html_to_text,
     parse_message,
     quote_headers,
     read_reply,

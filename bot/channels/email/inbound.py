@@ -14,6 +14,7 @@ from functools import partial
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.channels.email.authentication import sender_check, unverified_notice
+from bot.channels.email.bodies import decoded_header
 from bot.channels.email.outbound import EmailChannel
 from bot.channels.email.parsing import (
     BOUNCE_PREFIX,
@@ -21,7 +22,6 @@ from bot.channels.email.parsing import (
     ReadReply,
     automated,
     bounce,
-    decoded_header,
     external_id,
     our_emails,
     parse_message,
