@@ -39,12 +39,12 @@ sys.path.insert(0, str(ROOT))
 
 import storage  # noqa: E402
 from bot.admin import operations as admin  # noqa: E402
-from bot.channels.web import links as web_links  # noqa: E402
 from bot.channels.web.channel import WebChannel  # noqa: E402
 from bot.channels.web.routes import CheckinPages  # noqa: E402
 from bot.channels.web.security import secure_headers  # noqa: E402
 from bot.channels.web.server import WebServer  # noqa: E402
 from bot.channels.web.views import Views  # noqa: E402
+from bot.conversation import web_links  # noqa: E402
 from bot.conversation.channel import Channel  # noqa: E402
 from bot.conversation.dispatcher import Dispatcher, StepReport  # noqa: E402
 from bot.conversation.frameworks import framework_for  # noqa: E402
