@@ -45,7 +45,7 @@ from bot.channels.web.security import secure_headers  # noqa: E402
 from bot.channels.web.server import WebServer  # noqa: E402
 from bot.channels.web.views import Views  # noqa: E402
 from bot.conversation import web_links  # noqa: E402
-from bot.conversation.channel import Channel  # noqa: E402
+from bot.conversation.channel import Channel, InboundMessage  # noqa: E402
 from bot.conversation.dispatcher import Dispatcher, StepReport  # noqa: E402
 from bot.conversation.frameworks import framework_for  # noqa: E402
 from bot.gc_tuning import tune_for_serving  # noqa: E402
@@ -121,7 +121,11 @@ class MemoryDispatcher(Dispatcher):
         super().__init__(channels)
         self.links = links
 
-    async def step(self, context: CheckInContext, channel_name: str, step: Any, **_: Any) -> Any:
+    async def handle(
+        self, checkin_id: int, message: InboundMessage, *, context: CheckInContext | None = None
+    ) -> Any:
+        assert context is not None and message.step is not None  # the web's forms carry both
+        step = message.step
         framework = framework_for(context.programme)
         state = engine.new_state(framework)
         if context.checkin.state:
