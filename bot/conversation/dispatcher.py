@@ -137,7 +137,9 @@ class Dispatcher:
                 context,
                 message.channel,
                 step,
-                inbound=InboundKey(message.channel, message.external_id),
+                # a form made from a version needs no inbound record: a replay of it meets a
+                # newer version and is a conflict
+                inbound=None if pinned else InboundKey(message.channel, message.external_id),
                 idempotency_key=f"{message.channel}:reply:{message.external_id}",
                 actor=f"{message.channel}:{message.sender}",
                 thread_id=message.thread_id,
