@@ -58,7 +58,6 @@ class EmailArrival:
 
     external_id: str  # its Message-ID, or a digest of its bytes when it has none
     sender: str | None = None
-    text: str = ""
     reply_token: str | None = None  # from reply+TOKEN@ in its recipients
     bounce_token: str | None = None  # from bounce+TOKEN@ (our envelope sender)
     referenced_ids: tuple[str, ...] = ()  # In-Reply-To and References
@@ -152,7 +151,7 @@ class Routing:
             EMAIL,
             arrival.external_id,
             context.grantee.email.lower(),
-            arrival.text,
+            "",  # its answers travel as the step, read line by line
             step=step,
             thread_id=thread.id,  # the reply's Message-ID, kept for threading with the step
             send_after=True,  # our 250 goes back once the reply is stored; its email after
