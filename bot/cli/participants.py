@@ -15,6 +15,7 @@ from bot.cli.common import plain, run, settings_from
 from bot.clock import utc_now
 from bot.participants import admin as padmin
 from bot.participants.printable import form_link, form_token, printable_form
+from bot.participants.printable_pdf import printable_pdf
 from bot.participants.report import change_for, describe
 from conversations.participant_figures import figures_from_counts
 from storage.participants import form_counts, reported_count
@@ -40,12 +41,15 @@ Kind = Annotated[
 def form(
     grantee: GranteeEmail,
     period: Period,
-    out_file: Annotated[Path, typer.Option("--out", help="Where to write the HTML.")],
+    out_file: Annotated[
+        Path,
+        typer.Option("--out", help="Where to write it: a .pdf file, or HTML for any other name."),
+    ],
     kind: Kind = "follow_up",
     programme: ProgrammeOpt = None,
     settings: SettingsPath = None,
 ) -> None:
-    """Write a grantee's printable form (HTML, print it from a browser), with its online link."""
+    """Write a grantee's printable form (PDF, or HTML to print from a browser), with its link."""
 
     config = settings_from(settings)
     where = run(config, lambda: padmin.target(grantee, programme))
@@ -54,10 +58,17 @@ def form(
     if secret is not None:
         token = form_token(secret.get_secret_value(), where.grantee.id, period, kind)
         link = form_link(config.web.base_url(), token)
-    html = printable_form(
-        where.framework, kind, organisation=where.grantee.organisation, period=period, link=link
-    )
-    out_file.write_text(html, encoding="utf-8")
+    organisation = where.grantee.organisation
+    if out_file.suffix.lower() == ".pdf":
+        pdf = printable_pdf(
+            where.framework, kind, organisation=organisation, period=period, link=link
+        )
+        out_file.write_bytes(pdf)
+    else:
+        html = printable_form(
+            where.framework, kind, organisation=organisation, period=period, link=link
+        )
+        out_file.write_text(html, encoding="utf-8")
     plain(f"Wrote {out_file}.")
     if link is None:
         plain(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from tests.e2e.test_cli import EMAIL, settings_file, setup_programme
 from tests.support.cli import run_cli as run
@@ -110,3 +111,18 @@ def test_printable_form_with_and_without_a_link(
         assert "https://checkins.example.org/p/" in html and "<svg" in html
     else:
         assert "<svg" not in html and "CHECKINS_PARTICIPANTS__LINK_SECRET" in output
+
+
+def test_printable_form_as_a_pdf(settings_file: Path, tmp_path: Path) -> None:
+    setup_programme(settings_file)
+    out = tmp_path / "form.pdf"
+    code, output = run(
+        settings_file, "participants", "form", "--grantee", EMAIL, "--period", "2026 Q4",
+        "--kind", "follow_up", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, output
+    reader = PdfReader(out)
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert text.startswith("Now that you have taken part")
+    assert "How strongly do you feel you belong to your immediate neighbourhood?" in text
+    assert "Unity Through Food" in text
