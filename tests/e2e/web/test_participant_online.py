@@ -56,7 +56,7 @@ async def stored(world: WebWorld, email: str = "") -> list[participants.StoredRe
 
 async def post_from(client: Client, path: str, data: dict[str, str], address: str) -> Page:
     """A form sent through the proxy in front (loopback, trusted by default) for `address`."""
-    url = client._url(path)
+    url = client.base_url + path
     headers = {"X-Forwarded-For": f"10.9.9.9, {address}"}  # only the proxy's own entry counts
     async with client.session.post(url, data=data, headers=headers) as response:
         return Page(
