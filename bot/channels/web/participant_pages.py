@@ -27,7 +27,7 @@ WINDOW_SECONDS = 600.0
 # A venue's wifi puts a whole group behind one address, and bursts from one address are held
 # for the grantee anyway (bot.participants.intake): these limits only stop floods.
 FORMS_PER_ADDRESS = 60  # in 10 minutes, from one client address
-FORMS_PER_FORM = 200  # in 10 minutes, to one grantee's form: several groups at once
+FORMS_PER_FORM = 500  # in 10 minutes, to one grantee's form: a festival's crowd at once
 MAX_FIELD_CHARS = 100  # the longest answer is a code (16 characters once spaces are gone)
 
 

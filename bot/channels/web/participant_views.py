@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -12,6 +13,8 @@ from bot.participants.online import OnlineForm
 from conversations.participant_forms import FormLayout, form_layout
 from conversations.participant_items import ParticipantItem
 
+_KEY_STAND_IN = "\x00form key\x00"  # stands for the key in a kept page; no page text has a NUL
+_BLANK_FORMS_KEPT = 2_000
 SEND_BUTTON = "send"  # the id of the form's button, where a problem with the whole form points
 STALE_FORM = (
     "This page was open for more than a day, so your answers were not sent. Check them and "
@@ -97,6 +100,9 @@ class ParticipantViews:
 
     def __init__(self, views: Views) -> None:
         self.views = views
+        # Each form's blank page, with a stand-in for its form key: it is the page every
+        # participant opens, a few milliseconds to render and the same for all but the key.
+        self._blank: OrderedDict[tuple[str, str, str], str] = OrderedDict()
 
     def form(
         self,
@@ -107,13 +113,29 @@ class ParticipantViews:
         errors: Mapping[str, str] | None = None,
         status: int = 200,
     ) -> web.Response:
+        if entered or errors:
+            text = self._form(opened, form_key, entered or {}, errors or {})
+            return web.Response(text=text, status=status, content_type="text/html")
+        key = (opened.token, opened.framework.key, opened.organisation)
+        blank = self._blank.get(key)
+        if blank is None:
+            blank = self._blank[key] = self._form(opened, _KEY_STAND_IN, {}, {})
+            if len(self._blank) > _BLANK_FORMS_KEPT:
+                self._blank.popitem(last=False)
+        text = blank.replace(_KEY_STAND_IN, form_key)
+        return web.Response(text=text, status=status, content_type="text/html")
+
+    def _form(
+        self,
+        opened: OnlineForm,
+        form_key: str,
+        entered: Mapping[str, str],
+        errors: Mapping[str, str],
+    ) -> str:
         layout = form_layout(opened.framework, opened.kind)
-        entered = entered or {}
-        errors = errors or {}
         shown = questions(layout, entered, errors)
-        return self.views.html(
+        return self.views.render(
             "participant/form",
-            status,
             form=opened,
             round_label=opened.organisation,
             layout=layout,

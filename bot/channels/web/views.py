@@ -51,8 +51,12 @@ class Views:
         self.env = env
 
     def html(self, name: str, http_status: int = 200, **values: Any) -> web.Response:
-        text = self.template(f"web/{name}.html.j2").render(service=SERVICE_NAME, **values)
+        text = self.render(name, **values)
         return web.Response(text=text, status=http_status, content_type="text/html")
+
+    def render(self, name: str, **values: Any) -> str:
+        """The page templates/web/<name>.html.j2 as text."""
+        return self.template(f"web/{name}.html.j2").render(service=SERVICE_NAME, **values)
 
     def _page(self, opened: OpenLink, state: SessionState) -> dict[str, Any]:
         view = self.dispatcher.view(opened.context)
