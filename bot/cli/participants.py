@@ -6,8 +6,9 @@ started through this CLI) starts no slower for them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 import typer
 
@@ -19,6 +20,7 @@ from bot.participants.printable import form_link, poster, printable_form
 from bot.participants.report import change_for, describe
 from bot.participants.secret import participant_secret
 from bot.settings import Settings, SettingsError
+from conversations.framework import Framework
 from conversations.participant_figures import figures_from_counts
 from conversations.participant_items import FormKind
 from storage.participants import form_counts, reported_count
@@ -58,110 +60,91 @@ def _online_link(config: Settings, where: padmin.Target, period: str, kind: Form
     return form_link(config.web.base_url(), token)
 
 
-@participants_app.command("form")
-def form(
-    grantee: GranteeEmail,
-    period: Period,
-    out_file: Annotated[Path, typer.Option("--out", help="Where to write the HTML.")],
-    kind: Kind = "follow_up",
-    programme: ProgrammeOpt = None,
-    settings: SettingsPath = None,
-) -> None:
-    """Write a grantee's printable form (HTML, print it from a browser), with its online link."""
-
-    config = settings_from(settings)
-    where = run(config, lambda: padmin.target(grantee, programme))
-    link = _online_link(config, where, period, kind)
-    html = printable_form(
-        where.framework, kind, organisation=where.grantee.organisation, period=period, link=link
-    )
-    writable(out_file).write_text(html, encoding="utf-8")
-    plain(f"Wrote {out_file}. Online: {link}")
+OutFile = Annotated[Path, typer.Option("--out", help="Where to write the HTML.")]
 
 
-@participants_app.command("poster")
-def poster_command(
-    grantee: GranteeEmail,
-    period: Period,
-    out_file: Annotated[Path, typer.Option("--out", help="Where to write the HTML.")],
-    kind: Kind = "follow_up",
-    programme: ProgrammeOpt = None,
-    settings: SettingsPath = None,
-) -> None:
-    """Write a poster or handout for the online form: its QR code and short address, large."""
-
-    config = settings_from(settings)
-    where = run(config, lambda: padmin.target(grantee, programme))
-    link = _online_link(config, where, period, kind)
-    html = poster(
-        where.framework, kind, organisation=where.grantee.organisation, period=period, link=link
-    )
-    writable(out_file).write_text(html, encoding="utf-8")
-    plain(f"Wrote {out_file}. Online: {link}")
+class PrintedPage(Protocol):
+    def __call__(
+        self, framework: Framework, kind: FormKind, *, organisation: str, period: str, link: str
+    ) -> str: ...
 
 
-_STATUS_SAYS: dict[FormStatus, str] = {
-    "open": "open: it takes answers",
-    "paused": "paused: its page says it is not taking answers just now, and stores nothing "
-    "sent to it (`checkins participants reopen` opens it again)",
-    "closed": "closed: its page says it has closed, and stores nothing sent to it",
-}
+def _print_command(page: PrintedPage) -> Callable[..., None]:
+    """`checkins participants form|poster`: a printed page carrying the form's online address
+    (recorded, so that it opens the form)."""
+
+    def command(
+        grantee: GranteeEmail,
+        period: Period,
+        out_file: OutFile,
+        kind: Kind = "follow_up",
+        programme: ProgrammeOpt = None,
+        settings: SettingsPath = None,
+    ) -> None:
+        config = settings_from(settings)
+        where = run(config, lambda: padmin.target(grantee, programme))
+        link = _online_link(config, where, period, kind)
+        html = page(
+            where.framework, kind, organisation=where.grantee.organisation, period=period, link=link
+        )
+        writable(out_file).write_text(html, encoding="utf-8")
+        plain(f"Wrote {out_file}. Online: {link}")
+
+    return command
 
 
-def _set_status(
-    status: FormStatus,
-    grantee: str,
-    period: str,
-    kind: FormKind,
-    programme: str | None,
-    settings: Path | None,
-) -> None:
-    config = settings_from(settings)
-
-    async def work() -> str:
-        where = await padmin.target(grantee, programme)
-        await set_form_status(where.grantee.id, period, kind, status, now=utc_now())
-        return where.grantee.organisation
-
-    organisation = run(config, work)
-    name = kind.replace("_", "-")
-    plain(f"The {name} form of {organisation} for {period} is {_STATUS_SAYS[status]}.")
+participants_app.command(
+    "form", help="Write a grantee's printable form (HTML, print it from a browser), with its link."
+)(_print_command(printable_form))
+participants_app.command(
+    "poster", help="Write a poster or handout for the online form: its QR code and short address."
+)(_print_command(poster))
 
 
-@participants_app.command("pause")
-def pause(
-    grantee: GranteeEmail,
-    period: Period,
-    kind: Kind = "follow_up",
-    programme: ProgrammeOpt = None,
-    settings: SettingsPath = None,
-) -> None:
-    """Pause a grantee's online form: it takes no answers until reopened."""
-    _set_status("paused", grantee, period, kind, programme, settings)
+_STATUS_COMMANDS: tuple[tuple[str, FormStatus, str, str], ...] = (
+    (
+        "pause",
+        "paused",
+        "Pause a grantee's online form: it takes no answers until reopened.",
+        "paused: its page says it is not taking answers just now, and stores nothing sent to "
+        "it (`checkins participants reopen` opens it again)",
+    ),
+    (
+        "close",
+        "closed",
+        "Close a grantee's online form: its page says it has closed.",
+        "closed: its page says it has closed, and stores nothing sent to it",
+    ),
+    ("reopen", "open", "Open a paused or closed online form again.", "open: it takes answers"),
+)
 
 
-@participants_app.command("close")
-def close(
-    grantee: GranteeEmail,
-    period: Period,
-    kind: Kind = "follow_up",
-    programme: ProgrammeOpt = None,
-    settings: SettingsPath = None,
-) -> None:
-    """Close a grantee's online form: its page says it has closed."""
-    _set_status("closed", grantee, period, kind, programme, settings)
+def _status_command(status: FormStatus, says: str) -> Callable[..., None]:
+    """`checkins participants pause|close|reopen`: one command per status."""
+
+    def command(
+        grantee: GranteeEmail,
+        period: Period,
+        kind: Kind = "follow_up",
+        programme: ProgrammeOpt = None,
+        settings: SettingsPath = None,
+    ) -> None:
+        config = settings_from(settings)
+
+        async def work() -> str:
+            where = await padmin.target(grantee, programme)
+            await set_form_status(where.grantee.id, period, kind, status, now=utc_now())
+            return where.grantee.organisation
+
+        organisation = run(config, work)
+        name = kind.replace("_", "-")
+        plain(f"The {name} form of {organisation} for {period} is {says}.")
+
+    return command
 
 
-@participants_app.command("reopen")
-def reopen(
-    grantee: GranteeEmail,
-    period: Period,
-    kind: Kind = "follow_up",
-    programme: ProgrammeOpt = None,
-    settings: SettingsPath = None,
-) -> None:
-    """Open a paused or closed online form again."""
-    _set_status("open", grantee, period, kind, programme, settings)
+for _name, _status, _help, _says in _STATUS_COMMANDS:
+    participants_app.command(_name, help=_help)(_status_command(_status, _says))
 
 
 @participants_app.command("import")
