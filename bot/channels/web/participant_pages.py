@@ -18,6 +18,7 @@ from bot.clock import Clock, utc_now
 from bot.participants.intake import take_form
 from bot.participants.online import FormProblem, OnlineForm, open_form
 from bot.participants.printable import form_link, poster
+from bot.settings import SettingsError
 from conversations.participant_forms import SubmissionProblems
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,15 @@ class ParticipantPages:
             raise self.pages.unknown()
         return opened
 
+    def _secret(self) -> str:
+        try:
+            return self.secret()
+        except SettingsError:  # made on first use: a folder it cannot write is found here
+            log.exception("participants' forms cannot be served")
+            raise self.pages.unavailable() from None
+
     def _key(self, opened: OnlineForm) -> str:
-        return signed_form_key(self.secret(), opened.token, int(self.clock().timestamp()))
+        return signed_form_key(self._secret(), opened.token, int(self.clock().timestamp()))
 
     async def blank(self, request: web.Request) -> web.Response:
         opened = await self._open(request)
@@ -91,7 +99,7 @@ class ParticipantPages:
         now = self.clock()
         given = posted.get("form_key")
         check = check_signed_form_key(
-            self.secret(), opened.token, given if isinstance(given, str) else None, now.timestamp()
+            self._secret(), opened.token, given if isinstance(given, str) else None, now.timestamp()
         )
         if check in (KeyCheck.MISSING, KeyCheck.FORGED):
             raise self.pages.bad_key(opened)
@@ -109,7 +117,7 @@ class ParticipantPages:
             fields=fields,
             now=now,
             sender=client,
-            secret=self.secret(),
+            secret=self._secret(),
         )
         if isinstance(taken, SubmissionProblems):
             return self.pages.form(

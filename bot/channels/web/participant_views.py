@@ -197,6 +197,14 @@ class ParticipantViews:
             opened=opened,
         )
 
+    def unavailable(self) -> web.HTTPException:
+        return self._problem(
+            503,
+            "This form cannot be used just now",
+            "Nothing was sent. The service needs its operator's attention; please try again "
+            "later.",
+        )
+
     def bad_key(self, opened: OnlineForm) -> web.HTTPException:
         return self._problem(
             400,

@@ -15,7 +15,7 @@ from bot.channels.web.participant_views import STALE_FORM
 from bot.channels.web.security import CONTENT_SECURITY_POLICY, signed_form_key
 from bot.clock import utc_now
 from bot.participants.offer import figures_for
-from bot.participants.online import form_status, set_form_status
+from bot.participants.online import form_status, register_form, set_form_status
 from bot.participants.secret import participant_secret
 from storage import participants
 from tests.support.web_client import Client, Page
@@ -283,3 +283,15 @@ async def test_the_poster_shows_the_qr_code_and_short_address(
     assert "<style" not in poster.text  # the CSP allows no inline styles
     css = await client.get("/static/poster.css")
     assert css.status == 200 and "@media print" in css.text
+
+
+async def test_a_secret_that_cannot_be_made_gets_a_clear_page_and_stores_nothing(
+    world: WebWorld, client: Client, tmp_path: Path
+) -> None:
+    (tmp_path / "participant_link_secret").mkdir()  # where the file should be made
+    grantee_id = (await world.context()).grantee.id
+    token = await register_form(grantee_id, PERIOD, "follow_up", secret="s" * 20, now=utc_now())
+    page = await client.get(f"/p/{token}")
+    assert page.status == 503 and page.heading == "This form cannot be used just now"
+    posted = await client.post(f"/p/{token}", {**ANSWERS, "form_key": "1.x"})
+    assert posted.status == 503 and await stored(world) == []
