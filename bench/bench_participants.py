@@ -306,7 +306,10 @@ def _web_lines(web: list[tuple[str, list[HttpRun]]]) -> list[str]:
         "hold are counted below, not hidden. At full speed every grantee's next participant "
         "comes as soon as the last is thanked (50 in flight at once: page times are mostly "
         "queueing); paced, 0 to 2 s later (1 s on average: about 50 forms a second offered, "
-        "far more than people send). Page times are each request's, from the client.",
+        "far more than people send). Page times are each request's, from the client. The "
+        "service's CPU a form is its CPU over the run (start-up left out) over the forms; it "
+        "includes what the service does while idle (outbox polls, scheduler ticks), which the "
+        "paced run spreads over fewer forms a second.",
         "",
         "| Database | Run | Forms | Stored | Held | Forms a second | Open p50 | Open p95 "
         "| Send p50 | Send p95 | Page p95 | Service CPU a form |",
