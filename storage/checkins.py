@@ -60,23 +60,27 @@ async def open_checkins_for_slack_user(slack_user_id: str) -> list[CheckInContex
     return await contexts_of(_open().filter(grantee__slack_user_id=slack_user_id))
 
 
+# a grantee's columns (grantee_of reads them), and its programme's and funder's (programme_of)
+GRANTEE_COLUMNS = """g.programme_id AS g_programme_id, g.name AS g_name,
+       g.organisation AS g_organisation, g.email AS g_email,
+       g.slack_user_id AS g_slack_user_id, g.timezone AS g_timezone,
+       g.activity_type AS g_activity_type, g.local_authority AS g_local_authority,
+       g.active AS g_active, g.away_until AS g_away_until, g.email_failing AS g_email_failing"""
+PROGRAMME_COLUMNS = """p.slug AS p_slug, p.name AS p_name, p.framework_id AS p_framework_id,
+       p.framework_version AS p_framework_version, p.framework_toml AS p_framework_toml,
+       p.contacts AS p_contacts, p.activity_types AS p_activity_types,
+       p.schedule AS p_schedule, p.digest_slack_channel AS p_digest_slack_channel,
+       f.slug AS f_slug, f.name AS f_name"""
 # a check-in with its grantee, round, programme and funder, one row each (context_of reads it)
-_CONTEXT_SELECT = """
+_CONTEXT_SELECT = f"""
 SELECT c.id AS c_id, c.round_id AS c_round_id, c.grantee_id AS c_grantee_id,
        c.status AS c_status, c.state AS c_state, c.version AS c_version,
        c.started_at AS c_started_at, c.completed_at AS c_completed_at,
        c.updated_at AS c_updated_at,
-       g.programme_id AS g_programme_id, g.name AS g_name, g.organisation AS g_organisation,
-       g.email AS g_email, g.slack_user_id AS g_slack_user_id, g.timezone AS g_timezone,
-       g.activity_type AS g_activity_type, g.local_authority AS g_local_authority,
-       g.active AS g_active, g.away_until AS g_away_until, g.email_failing AS g_email_failing,
+       {GRANTEE_COLUMNS},
        r.period AS r_period, r.opened_at AS r_opened_at, r.due_at AS r_due_at,
        r.closes_at AS r_closes_at, r.closed_at AS r_closed_at,
-       p.slug AS p_slug, p.name AS p_name, p.framework_id AS p_framework_id,
-       p.framework_version AS p_framework_version, p.framework_toml AS p_framework_toml,
-       p.contacts AS p_contacts, p.activity_types AS p_activity_types,
-       p.schedule AS p_schedule, p.digest_slack_channel AS p_digest_slack_channel,
-       f.slug AS f_slug, f.name AS f_name
+       {PROGRAMME_COLUMNS}
 FROM checkin c
 JOIN grantee g ON g.id = c.grantee_id
 JOIN round r ON r.id = c.round_id
@@ -118,8 +122,24 @@ def context_of(row: dict[str, Any]) -> CheckInContext:
         completed_at=sql.moment(row["c_completed_at"]),
         updated_at=sql.required_moment(row["c_updated_at"]),
     )
-    grantee = Grantee(
-        id=checkin.grantee_id,
+    grantee = grantee_of(row, checkin.grantee_id)
+    rnd = Round(
+        id=checkin.round_id,
+        programme_id=grantee.programme_id,
+        period=str(row["r_period"]),
+        opened_at=sql.required_moment(row["r_opened_at"]),
+        due_at=sql.moment(row["r_due_at"]),
+        closes_at=sql.moment(row["r_closes_at"]),
+        closed_at=sql.moment(row["r_closed_at"]),
+    )
+    programme = programme_of(row, grantee.programme_id)
+    return CheckInContext(checkin=checkin, grantee=grantee, round=rnd, programme=programme)
+
+
+def grantee_of(row: dict[str, Any], grantee_id: int) -> Grantee:
+    """The grantee in a row read with GRANTEE_COLUMNS."""
+    return Grantee(
+        id=grantee_id,
         programme_id=int(row["g_programme_id"]),
         name=str(row["g_name"]),
         organisation=str(row["g_organisation"]),
@@ -132,21 +152,16 @@ def context_of(row: dict[str, Any]) -> CheckInContext:
         away_until=sql.day(row["g_away_until"]),
         email_failing=bool(row["g_email_failing"]),
     )
-    rnd = Round(
-        id=checkin.round_id,
-        programme_id=grantee.programme_id,
-        period=str(row["r_period"]),
-        opened_at=sql.required_moment(row["r_opened_at"]),
-        due_at=sql.moment(row["r_due_at"]),
-        closes_at=sql.moment(row["r_closes_at"]),
-        closed_at=sql.moment(row["r_closed_at"]),
-    )
+
+
+def programme_of(row: dict[str, Any], programme_id: int) -> Programme:
+    """The programme in a row read with PROGRAMME_COLUMNS."""
     contacts = tuple(
         ContactSpec(c["name"], c.get("email"), c.get("slack_user_id"))
         for c in sql.decoded(row["p_contacts"]) or []
     )
-    programme = Programme(
-        id=grantee.programme_id,
+    return Programme(
+        id=programme_id,
         slug=str(row["p_slug"]),
         name=str(row["p_name"]),
         funder_slug=str(row["f_slug"]),
@@ -159,7 +174,6 @@ def context_of(row: dict[str, Any]) -> CheckInContext:
         schedule=dict(sql.decoded(row["p_schedule"]) or {}),
         digest_slack_channel=row["p_digest_slack_channel"],
     )
-    return CheckInContext(checkin=checkin, grantee=grantee, round=rnd, programme=programme)
 
 
 async def get_checkin(checkin_id: int) -> CheckIn:

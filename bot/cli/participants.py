@@ -1,4 +1,4 @@
-"""`checkins participants`: participants' feedback forms: print, import, figures, delete, purge.
+"""`checkins participants`: participants' forms: print, post online, pause, import, figures, delete.
 
 Each command imports what it needs when it runs, so that every other command (and the service,
 started through this CLI) starts no slower for them.
@@ -6,18 +6,24 @@ started through this CLI) starts no slower for them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 import typer
 
-from bot.cli.common import plain, run, settings_from
+from bot.cli.common import fail, plain, run, settings_from, writable
 from bot.clock import utc_now
 from bot.participants import admin as padmin
-from bot.participants.printable import form_link, form_token, printable_form
+from bot.participants.online import FormStatus, register_form, set_form_status
+from bot.participants.printable import form_link, poster, printable_form
 from bot.participants.printable_pdf import printable_pdf
 from bot.participants.report import change_for, describe
+from bot.participants.secret import participant_secret
+from bot.settings import Settings, SettingsError
+from conversations.framework import Framework
 from conversations.participant_figures import figures_from_counts
+from conversations.participant_items import FormKind
 from storage.participants import form_counts, reported_count
 
 participants_app = typer.Typer(help="Participants' feedback forms.")
@@ -37,44 +43,125 @@ Kind = Annotated[
 ]
 
 
-@participants_app.command("form")
-def form(
-    grantee: GranteeEmail,
-    period: Period,
-    out_file: Annotated[
-        Path,
-        typer.Option("--out", help="Where to write it: a .pdf file, or HTML for any other name."),
-    ],
-    kind: Kind = "follow_up",
-    programme: ProgrammeOpt = None,
-    settings: SettingsPath = None,
-) -> None:
-    """Write a grantee's printable form (PDF, or HTML to print from a browser), with its link."""
+def _secret(config: Settings) -> str:
+    """The participants' secret, made and kept on first use (as the service would)."""
+    try:
+        return participant_secret(config)
+    except SettingsError as exc:
+        fail(f"Configuration problem: {exc}")
 
-    config = settings_from(settings)
-    where = run(config, lambda: padmin.target(grantee, programme))
-    secret = config.participants.link_secret
-    link = None
-    if secret is not None:
-        token = form_token(secret.get_secret_value(), where.grantee.id, period, kind)
-        link = form_link(config.web.base_url(), token)
-    organisation = where.grantee.organisation
-    if out_file.suffix.lower() == ".pdf":
-        pdf = printable_pdf(
-            where.framework, kind, organisation=organisation, period=period, link=link
-        )
-        out_file.write_bytes(pdf)
-    else:
-        html = printable_form(
-            where.framework, kind, organisation=organisation, period=period, link=link
-        )
-        out_file.write_text(html, encoding="utf-8")
-    plain(f"Wrote {out_file}.")
-    if link is None:
-        plain(
-            "No online link or QR code on it: set CHECKINS_PARTICIPANTS__LINK_SECRET to a long "
-            "random string to add them."
-        )
+
+def _online_link(config: Settings, where: padmin.Target, period: str, kind: FormKind) -> str:
+    """The form's address (`web.public_url` + /p/<token>), recorded so that it opens the form."""
+    secret = _secret(config)
+    token = run(
+        config,
+        lambda: register_form(where.grantee.id, period, kind, secret=secret, now=utc_now()),
+    )
+    return form_link(config.web.base_url(), token)
+
+
+OutFile = Annotated[
+    Path, typer.Option("--out", help="Where to write it: HTML, or a PDF if the name ends .pdf.")
+]
+
+
+class PrintedPage(Protocol):
+    def __call__(
+        self, framework: Framework, kind: FormKind, *, organisation: str, period: str, link: str
+    ) -> str: ...
+
+
+class PrintedPdf(Protocol):
+    def __call__(
+        self, framework: Framework, kind: FormKind, *, organisation: str, period: str, link: str
+    ) -> bytes: ...
+
+
+def _print_command(page: PrintedPage, pdf: PrintedPdf | None = None) -> Callable[..., None]:
+    """`checkins participants form|poster`: a printed page carrying the form's online address
+    (recorded, so that it opens the form); a PDF instead where there is one and it is asked for."""
+
+    def command(
+        grantee: GranteeEmail,
+        period: Period,
+        out_file: OutFile,
+        kind: Kind = "follow_up",
+        programme: ProgrammeOpt = None,
+        settings: SettingsPath = None,
+    ) -> None:
+        wants_pdf = out_file.suffix.lower() == ".pdf"
+        if wants_pdf and pdf is None:
+            fail(f"This page is written as HTML only: name the file {out_file.stem}.html")
+        config = settings_from(settings)
+        where = run(config, lambda: padmin.target(grantee, programme))
+        link = _online_link(config, where, period, kind)
+        organisation = where.grantee.organisation
+        if wants_pdf and pdf is not None:
+            document = pdf(
+                where.framework, kind, organisation=organisation, period=period, link=link
+            )
+            writable(out_file).write_bytes(document)
+        else:
+            html = page(where.framework, kind, organisation=organisation, period=period, link=link)
+            writable(out_file).write_text(html, encoding="utf-8")
+        plain(f"Wrote {out_file}. Online: {link}")
+
+    return command
+
+
+participants_app.command(
+    "form", help="Write a grantee's printable form (a PDF, or HTML to print), with its link."
+)(_print_command(printable_form, printable_pdf))
+participants_app.command(
+    "poster", help="Write a poster or handout for the online form: its QR code and short address."
+)(_print_command(poster))
+
+
+_STATUS_COMMANDS: tuple[tuple[str, FormStatus, str, str], ...] = (
+    (
+        "pause",
+        "paused",
+        "Pause a grantee's online form: it takes no answers until reopened.",
+        "paused: its page says it is not taking answers just now, and stores nothing sent to "
+        "it (`checkins participants reopen` opens it again)",
+    ),
+    (
+        "close",
+        "closed",
+        "Close a grantee's online form: its page says it has closed.",
+        "closed: its page says it has closed, and stores nothing sent to it",
+    ),
+    ("reopen", "open", "Open a paused or closed online form again.", "open: it takes answers"),
+)
+
+
+def _status_command(status: FormStatus, says: str) -> Callable[..., None]:
+    """`checkins participants pause|close|reopen`: one command per status."""
+
+    def command(
+        grantee: GranteeEmail,
+        period: Period,
+        kind: Kind = "follow_up",
+        programme: ProgrammeOpt = None,
+        settings: SettingsPath = None,
+    ) -> None:
+        config = settings_from(settings)
+
+        async def work() -> str:
+            where = await padmin.target(grantee, programme)
+            await set_form_status(where.grantee.id, period, kind, status, now=utc_now())
+            return where.grantee.organisation
+
+        organisation = run(config, work)
+        name = kind.replace("_", "-")
+        plain(f"The {name} form of {organisation} for {period} is {says}.")
+
+    return command
+
+
+for _name, _status, _help, _says in _STATUS_COMMANDS:
+    participants_app.command(_name, help=_help)(_status_command(_status, _says))
 
 
 @participants_app.command("import")
@@ -90,9 +177,11 @@ def import_forms(
 
     config = settings_from(settings)
 
+    secret = _secret(config)  # codes pair with those given online
+
     async def work() -> int:
         where = await padmin.target(grantee, programme)
-        return await padmin.import_keyed(where, period, kind, file, now=utc_now())
+        return await padmin.import_keyed(where, period, kind, file, now=utc_now(), secret=secret)
 
     count = run(config, work)
     plain(f"Imported {count} {kind.replace('_', '-')} forms for {grantee}, {period}.")

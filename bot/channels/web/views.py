@@ -51,8 +51,12 @@ class Views:
         self.env = env
 
     def html(self, name: str, http_status: int = 200, **values: Any) -> web.Response:
-        text = self.template(f"web/{name}.html.j2").render(service=SERVICE_NAME, **values)
+        text = self.render(name, **values)
         return web.Response(text=text, status=http_status, content_type="text/html")
+
+    def render(self, name: str, **values: Any) -> str:
+        """The page templates/web/<name>.html.j2 as text."""
+        return self.template(f"web/{name}.html.j2").render(service=SERVICE_NAME, **values)
 
     def _page(self, opened: OpenLink, state: SessionState) -> dict[str, Any]:
         view = self.dispatcher.view(opened.context)
@@ -130,10 +134,18 @@ class Views:
     # ---- what went wrong: raised, so that a handler stops there ----------------------------
 
     def problem(
-        self, status: int, title: str, *paragraphs: str, link: tuple[str, str] | None = None
+        self,
+        status: int,
+        title: str,
+        *paragraphs: str,
+        link: tuple[str, str] | None = None,
+        page: str = "problem",
+        **values: Any,
     ) -> web.HTTPException:
-        text = self.template("web/problem.html.j2").render(
-            service=SERVICE_NAME, title=title, paragraphs=paragraphs, link=link
+        """A page saying what went wrong, raised; `page` names another template under web/ that
+        extends web/problem (a participant's has its own footer)."""
+        text = self.template(f"web/{page}.html.j2").render(
+            service=SERVICE_NAME, title=title, paragraphs=paragraphs, link=link, **values
         )
         error = web.HTTPException(text=text, content_type="text/html")
         error.set_status(status)
