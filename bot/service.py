@@ -242,7 +242,9 @@ def _add_web(service: Service) -> None:
     links = Links(settings.base_url(), clock=service.clock)
     service.add_channel(WebChannel())
     service.dispatcher.form_links = links
-    service.add_component(WebServer(settings, service.dispatcher, links))
+    secret = service.settings.participants.link_secret
+    form_secret = secret.get_secret_value() if secret is not None else ""
+    service.add_component(WebServer(settings, service.dispatcher, links, form_secret=form_secret))
 
 
 def _add_email(service: Service) -> None:

@@ -31,10 +31,13 @@ DOMAIN = "replies.example.org"
 PERIOD = "2026 Q4"
 
 
-def web_settings(db_url: str, outbox: Path, **web: Any) -> Settings:
+def web_settings(
+    db_url: str, outbox: Path, participants: dict[str, Any] | None = None, **web: Any
+) -> Settings:
     return Settings.model_validate(
         {
             "database": {"url": db_url},
+            "participants": participants or {},
             "email": {
                 "from_address": "checkins@bridges.example.org",
                 "reply_domain": DOMAIN,
@@ -110,11 +113,13 @@ def link_in(text: str) -> str | None:
 
 
 @asynccontextmanager
-async def web_world(db_url: str, tmp_path: Path, **web: Any) -> AsyncIterator[WebWorld]:
+async def web_world(
+    db_url: str, tmp_path: Path, participants: dict[str, Any] | None = None, **web: Any
+) -> AsyncIterator[WebWorld]:
     """The service with its web check-in on a free port, the example programme and a round
     opened now (it closes weeks from now), without the scheduler."""
     outbox = tmp_path / "outbox"
-    service = build_service(web_settings(db_url, outbox, **web), scheduler=False)
+    service = build_service(web_settings(db_url, outbox, participants, **web), scheduler=False)
     await service.start()
     try:
         programme = await admin.load_programme(EXAMPLES / "programme.toml")

@@ -7,6 +7,8 @@ import logging
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from bot.channels.web.link_gate import LinkGate
+from bot.channels.web.participant_staff import ParticipantStaffPages
 from bot.channels.web.request_link import LinkRequests
 from bot.channels.web.routes import CheckinPages
 from bot.channels.web.security import RedactingAccessLogger, secure_headers
@@ -23,13 +25,23 @@ MAX_BODY_BYTES = 64 * 1024  # the longest text answer is a few thousand characte
 LINK_REQUESTS = web.AppKey("link_requests", LinkRequests)
 
 
-def build_app(dispatcher: Dispatcher, links: Links, *, https: bool) -> web.Application:
-    """The pages, the link-request form and the stylesheet, behind the security headers."""
+def build_app(
+    dispatcher: Dispatcher, links: Links, *, https: bool, form_secret: str = ""
+) -> web.Application:
+    """The pages, the link-request form and the stylesheet, behind the security headers.
+
+    `form_secret` makes the participants' online form addresses; without it the forms pages
+    offer paper and keying only.
+    """
     views = Views(dispatcher)
     app = web.Application(
         middlewares=[secure_headers(https), _problem_pages(views)], client_max_size=MAX_BODY_BYTES
     )
-    CheckinPages(dispatcher, links, views).add_routes(app)
+    gate = LinkGate(links, views)
+    CheckinPages(dispatcher, links, views, gate).add_routes(app)
+    ParticipantStaffPages(
+        dispatcher, gate, views, form_secret=form_secret, clock=links.clock
+    ).add_routes(app)
     requests = LinkRequests(dispatcher, links, views, https=https)
     requests.add_routes(app)
     app[LINK_REQUESTS] = requests
@@ -83,8 +95,11 @@ class WebServer:
 
     name = "web"
 
-    def __init__(self, settings: WebSettings, dispatcher: Dispatcher, links: Links) -> None:
+    def __init__(
+        self, settings: WebSettings, dispatcher: Dispatcher, links: Links, *, form_secret: str = ""
+    ) -> None:
         self.settings = settings
+        self.form_secret = form_secret
         self.dispatcher = dispatcher
         self.links = links
         self.port: int | None = None
@@ -93,7 +108,7 @@ class WebServer:
 
     async def start(self) -> None:
         https = self.settings.public_url.startswith("https://")
-        self.app = build_app(self.dispatcher, self.links, https=https)
+        self.app = build_app(self.dispatcher, self.links, https=https, form_secret=self.form_secret)
         self._runner = web.AppRunner(
             self.app, access_log_class=RedactingAccessLogger, access_log=access_log
         )
@@ -111,4 +126,3 @@ class WebServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
