@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,11 +16,10 @@ import storage
 from bot.channels.web.participant_keying import undo_check
 from bot.channels.web.security import CONTENT_SECURITY_POLICY
 from bot.clock import utc_now
-from bot.conversation.frameworks import framework_for
-from bot.participants.intake import Taken, take_form
 from bot.participants.printable import form_link, form_token
 from storage import participants
 from storage.participants import StoredResponse
+from tests.support.participant_forms import online_burst
 from tests.support.web_client import Client, Page
 from tests.support.web_harness import EMAIL, OTHER_EMAIL, PERIOD, WebWorld, web_world
 
@@ -81,28 +79,6 @@ async def grantee_id(world: WebWorld, email: str = EMAIL) -> int:
 
 async def stored(world: WebWorld, email: str = EMAIL) -> list[StoredResponse]:
     return await participants.responses(await grantee_id(world, email), PERIOD)
-
-
-async def burst(world: WebWorld, how_many: int, sender: str = "203.0.113.9") -> list[int]:
-    """Online forms from one address in a few minutes, as the public form takes them in."""
-    context = await world.context()
-    framework = framework_for(context.programme)
-    start = utc_now() - timedelta(minutes=5)
-    ids = []
-    for n in range(how_many):
-        taken = await take_form(
-            framework,
-            grantee_id=context.grantee.id,
-            period=PERIOD,
-            kind="follow_up",
-            channel="online",
-            fields={"belong": ["1", "2"][n % 2], "age_band": "a25_34"},
-            now=start + timedelta(seconds=20 * n),
-            sender=sender,
-        )
-        assert isinstance(taken, Taken)
-        ids.append(taken.response_id)
-    return ids
 
 
 async def test_the_hub_counts_forms_and_links_each_kind(world: WebWorld, client: Client) -> None:
@@ -221,7 +197,7 @@ async def test_undo_takes_back_only_the_form_just_keyed(world: WebWorld, client:
     other = await client.post(undo_action, {**undo_fields, "saved": str(kept[0].id)})
     assert other.status == 400
     # an online form can never be taken back from here, even with a check that fits it
-    (online_id,) = await burst(world, 1)
+    (online_id,) = await online_burst(world, 1)
     key = undo_fields["form_key"]
     online = await client.post(
         undo_action,
@@ -234,7 +210,7 @@ async def test_undo_takes_back_only_the_form_just_keyed(world: WebWorld, client:
 async def test_held_forms_are_listed_accepted_and_discarded(
     world: WebWorld, client: Client
 ) -> None:
-    held_ids = await burst(world, 7)
+    held_ids = await online_burst(world, 7)
     gid = await grantee_id(world)
     counts = await participants.form_counts(gid, PERIOD)
     assert (counts.forms["follow_up"], counts.held) == (0, 7)
@@ -271,7 +247,7 @@ async def test_held_forms_are_listed_accepted_and_discarded(
 
 
 async def test_a_missing_form_key_changes_nothing(world: WebWorld, client: Client) -> None:
-    held_ids = await burst(world, 6)
+    held_ids = await online_burst(world, 6)
     link = await world.link()
     screen = await client.get(link + "/participants/key/follow-up")
     no_key = {k: v for k, v in screen.hidden().items() if k != "form_key"}
@@ -286,7 +262,7 @@ async def test_a_missing_form_key_changes_nothing(world: WebWorld, client: Clien
 
 
 async def test_another_grantees_link_changes_nothing(world: WebWorld, client: Client) -> None:
-    held_ids = await burst(world, 6)
+    held_ids = await online_burst(world, 6)
     mine = await world.link()
     theirs = await world.link(OTHER_EMAIL)
     my_screen = await client.get(mine + "/participants/key/follow-up")
@@ -312,7 +288,7 @@ async def test_another_grantees_link_changes_nothing(world: WebWorld, client: Cl
 
 
 async def test_an_expired_link_changes_nothing(world: WebWorld, client: Client) -> None:
-    held_ids = await burst(world, 6)
+    held_ids = await online_burst(world, 6)
     link = await world.link()
     screen = await client.get(link + "/participants/key/follow-up")
     review = await client.get(link + "/participants/review")
