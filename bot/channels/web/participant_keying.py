@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.channels.web.forms import MAX_FIELD_CHARS, field
 from bot.channels.web.link_gate import LinkGate
-from bot.channels.web.participant_pages import (
+from bot.channels.web.staff_setting import (
     KIND_PATTERN,
     NAMES,
     SLUGS,

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from bot.channels.web.forms import field
 from bot.channels.web.link_gate import LinkGate
-from bot.channels.web.participant_pages import Staff, local_time, setting, staff_for
+from bot.channels.web.staff_setting import Staff, local_time, setting, staff_for
 from bot.channels.web.views import Views
 from bot.conversation.dispatcher import Dispatcher
 from bot.participants import review

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.channels.web.link_gate import LinkGate
 from bot.channels.web.participant_keying import KeyingPages
-from bot.channels.web.participant_pages import (
+from bot.channels.web.staff_setting import (
     KIND_PATTERN,
     NAMES,
     SLUGS,
