@@ -105,6 +105,12 @@ async def test_the_hub_counts_forms_and_links_each_kind(world: WebWorld, client:
         assert "default-src 'none'" in policy and "'unsafe-inline'" not in policy
     assert hub.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
     assert "<script" not in hub.text
+    # the questions the forms' figures fill point to the forms
+    first = await client.submit(start, {})
+    assert first.path.endswith("/question/O1") and "/participants" not in first.text
+    outcome = await client.get(link + "/question/O8")
+    assert "Your participants' forms page" in outcome.text
+    assert f'href="{hub.path}"' in outcome.text
 
 
 async def test_keyed_forms_are_stored_as_keyed_and_counted(world: WebWorld, client: Client) -> None:
