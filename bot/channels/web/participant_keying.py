@@ -9,7 +9,7 @@ import re
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -106,15 +106,7 @@ def key_fields(
         )
     )
     if "form" in problems:  # nothing entered at all: said at the first field
-        first = fields[0]
-        fields[0] = KeyField(
-            first.id,
-            first.number,
-            first.label,
-            first.hint,
-            first.value,
-            "Enter the answers from the form: it is empty",
-        )
+        fields[0] = replace(fields[0], error="Enter the answers from the form: it is empty")
     return fields
 
 

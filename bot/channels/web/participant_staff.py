@@ -11,6 +11,8 @@ from aiohttp import web
 
 from bot.channels.web.link_gate import LinkGate
 from bot.channels.web.participant_keying import KeyingPages
+from bot.channels.web.participant_review import ReviewPages
+from bot.channels.web.security import inline_style_policy
 from bot.channels.web.staff_setting import (
     KIND_PATTERN,
     NAMES,
@@ -21,8 +23,6 @@ from bot.channels.web.staff_setting import (
     setting,
     staff_for,
 )
-from bot.channels.web.participant_review import ReviewPages
-from bot.channels.web.security import inline_style_policy
 from bot.channels.web.views import Views
 from bot.conversation.dispatcher import Dispatcher
 from bot.conversation.web_links import TOKEN_PATTERN
