@@ -8,6 +8,8 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.expected_conditions import staleness_of
+from selenium.webdriver.support.wait import WebDriverWait
 
 from storage import participants
 from storage.participants import StoredResponse
@@ -29,6 +31,12 @@ class Staff(Grantee):
     def focused_id(self) -> str:
         return self.driver.switch_to.active_element.get_attribute("id") or ""
 
+    def enter_and_wait(self) -> None:
+        """Press Enter on what has focus, and wait for the page it leads to."""
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        self.keys(Keys.ENTER)
+        WebDriverWait(self.driver, 15).until(staleness_of(page))
+
     def key_in(self, answers: list[str]) -> None:
         """From the first field: each answer typed over what is there, then Enter."""
         assert self.focused_id() == "get_on_well", "the screen starts at its first field"
@@ -36,7 +44,7 @@ class Staff(Grantee):
             self.replace_text(answer)
             if n < len(answers) - 1:
                 self.keys(Keys.TAB)
-        self.keys(Keys.ENTER)
+        self.enter_and_wait()
 
     @property
     def banner(self) -> str:
@@ -62,12 +70,14 @@ def test_staff_key_in_three_forms_with_the_keyboard_alone(
     staff = Staff(browser, artifacts)
     link = service.call(lambda world: world.link())
     browser.get(link)
-    staff.tab_to_text("Your participants' forms for 2026 Q4").send_keys(Keys.ENTER)
+    staff.tab_to_text("Your participants' forms for 2026 Q4")
+    staff.enter_and_wait()
     assert staff.heading == "Participants' feedback forms"
     staff.shot("hub")
     staff.accessible("hub")
     staff.fits_a_phone("hub")
-    staff.tab_to_text("Key in paper follow-up forms").send_keys(Keys.ENTER)
+    staff.tab_to_text("Key in paper follow-up forms")
+    staff.enter_and_wait()
     assert staff.heading == "Key in follow-up forms"
     staff.shot("keying")
     staff.accessible("keying")
@@ -92,12 +102,12 @@ def test_staff_key_in_three_forms_with_the_keyboard_alone(
     staff.accessible("keying-errors")
     staff.fits_a_phone("keying-errors")
     staff.tab_to(lambda e: (e.get_attribute("href") or "").endswith("#get_on_well"), "the link")
-    staff.keys(Keys.ENTER)
+    staff.keys(Keys.ENTER)  # a link within the page: no new page to wait for
     assert staff.focused_id() == "get_on_well", "the summary's link goes to the field"
     staff.replace_text("3")
     staff.tab_to_id("life_satisfaction")
     staff.replace_text("10")
-    staff.keys(Keys.ENTER)
+    staff.enter_and_wait()
     assert staff.banner == "Form 2 saved"
     staff.shot("form-2-corrected")
 
@@ -132,24 +142,29 @@ def test_staff_review_held_forms_with_the_keyboard_alone(
     link = service.call(lambda world: world.link())
     browser.get(link + "/participants")
     assert "7 forms are held for your review" in staff.banner
-    staff.tab_to_text("Review held forms").send_keys(Keys.ENTER)
+    staff.tab_to_text("Review held forms")
+    staff.enter_and_wait()
     assert staff.heading == "Held forms"
     assert "from one internet address" in browser.page_source
     staff.shot("review")
     staff.accessible("review")
     staff.fits_a_phone("review")
 
-    staff.tab_to_text("Accept form 1").send_keys(Keys.ENTER)
+    staff.tab_to_text("Accept form 1")
+    staff.enter_and_wait()
     assert staff.banner == "1 form accepted: it is now counted"
     staff.shot("accepted-one")
     staff.accessible("review-done")
-    staff.tab_to_text("Discard form 1").send_keys(Keys.ENTER)
+    staff.tab_to_text("Discard form 1")
+    staff.enter_and_wait()
     assert staff.heading == "Discard 1 held form?"
     staff.shot("discard-confirm")
     staff.accessible("discard-confirm")
-    staff.tab_to_text("Yes, discard it").send_keys(Keys.ENTER)
+    staff.tab_to_text("Yes, discard it")
+    staff.enter_and_wait()
     assert staff.banner == "1 form discarded: deleted, and never counted"
-    staff.tab_to_text("Accept all 5 forms").send_keys(Keys.ENTER)
+    staff.tab_to_text("Accept all 5 forms")
+    staff.enter_and_wait()
     assert staff.banner == "5 forms accepted: they are now counted"
     assert "No forms are held" in browser.page_source
     assert "Counted for 2026 Q4: 0 baseline and 6 follow-up forms." in browser.page_source
