@@ -9,6 +9,7 @@ import signal
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from functools import cache, partial
 from pathlib import Path
 from typing import Protocol
 
@@ -27,6 +28,7 @@ from bot.conversation.rendering import Renderer
 from bot.conversation.routing import Routing
 from bot.conversation.web_links import Links
 from bot.gc_tuning import tune_for_serving
+from bot.participants.secret import participant_secret
 from bot.scheduling import availability_requests as availability
 from bot.scheduling.jobs import Jobs
 from bot.scheduling.scheduler import Scheduler
@@ -242,9 +244,11 @@ def _add_web(service: Service) -> None:
     links = Links(settings.base_url(), clock=service.clock)
     service.add_channel(WebChannel())
     service.dispatcher.form_links = links
-    secret = service.settings.participants.link_secret
-    form_secret = secret.get_secret_value() if secret is not None else ""
-    service.add_component(WebServer(settings, service.dispatcher, links, form_secret=form_secret))
+    # the participants' secret is read, or made and kept, when a participant form first needs it
+    secret = cache(partial(participant_secret, service.settings))
+    service.add_component(
+        WebServer(settings, service.dispatcher, links, secret=secret, clock=service.clock)
+    )
 
 
 def _add_email(service: Service) -> None:

@@ -131,6 +131,10 @@ class Settings(BaseSettings):
             return url
         return f"sqlite://{self._resolve(Path(path))}{question}{query}"
 
+    def participant_secret_file(self) -> Path:
+        """participants.link_secret_file, a relative path resolved like the SQLite path."""
+        return self._resolve(Path(self.participants.link_secret_file))
+
     def email_relay(self) -> MaildirRelay | SmtpRelay:
         """The outbound relay; a relative maildir or CA file resolves like the SQLite path."""
         relay = parse_relay(self.email.relay)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import logging
 import zoneinfo
 from collections.abc import Mapping
@@ -245,6 +246,11 @@ class WebSettings(_Section):
     public_url: str = Field(
         "", description="The address grantees open (https://...); empty: http://HOST:PORT."
     )
+    trusted_proxies: tuple[str, ...] = Field(
+        ("127.0.0.1", "::1"),
+        description="Proxies whose X-Forwarded-For is believed (addresses or networks); "
+        "[] never reads it.",
+    )
 
     @validates("public_url")
     @classmethod
@@ -256,6 +262,23 @@ class WebSettings(_Section):
             raise ValueError("expected an http(s) URL such as 'https://checkins.example.org'")
         return value.rstrip("/")
 
+    @validates("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network; expected entries such as "
+                    "'127.0.0.1', '::1' or '10.0.0.0/24'"
+                ) from None
+        return value
+
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """trusted_proxies as networks (a plain address is a network of one)."""
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)
+
     def base_url(self, port: int | None = None) -> str:
         """The address links point at: public_url, else this server's own (its bound port)."""
         return self.public_url or f"http://{self.host}:{port or self.port}"
@@ -266,7 +289,13 @@ class ParticipantSettings(_Section):
         730, ge=30, description="Participants' forms are deleted this many days after arrival."
     )
     link_secret: SecretStr | None = Field(
-        None, description="CHECKINS_PARTICIPANTS__LINK_SECRET: makes form links unguessable."
+        None,
+        description="CHECKINS_PARTICIPANTS__LINK_SECRET: keys form links, codes and form keys; "
+        "unset: made once and kept in link_secret_file.",
+    )
+    link_secret_file: str = Field(
+        "var/participant_link_secret",
+        description="Where the made secret is kept (mode 0600) when link_secret is not set.",
     )
 
 

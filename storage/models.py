@@ -417,3 +417,27 @@ class ParticipantAnswer(Model):
         table = "participant_answer"
         unique_together = (("response", "item_id"),)
         indexes = (("grantee_id", "period", "held", "kind", "item_id", "value"),)
+
+
+class ParticipantForm(Model):
+    """A grantee's online participant form for one period and kind, and whether it takes answers."""
+
+    id = fields.IntField(primary_key=True)
+    grantee: fields.ForeignKeyRelation[Grantee] = fields.ForeignKeyField(
+        "models.Grantee", related_name="participant_forms", on_delete=fields.OnDelete.CASCADE
+    )
+    grantee_id: int
+    period = fields.CharField(max_length=50)
+    kind = fields.CharField(max_length=12)  # baseline | follow_up
+    # Kept as it is, not hashed like a check-in's private link: it is printed on posters and
+    # handouts for anyone to type, so it guards nothing a hash would protect, and keeping it lets
+    # the same address be printed again after the secret it was made with has changed.
+    # Null until a form, poster or link is made (a form may be paused before that).
+    token = fields.CharField(max_length=32, null=True, unique=True)
+    status = fields.CharField(max_length=8, default="open")  # open | paused | closed
+    status_changed_at = fields.DatetimeField()  # UTC
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "participant_form"
+        unique_together = (("grantee", "period", "kind"),)

@@ -47,12 +47,13 @@ async def target(email: str, programme_slug: str | None = None) -> Target:
 
 
 async def import_keyed(
-    where: Target, period: str, kind: FormKind, path: Path, *, now: datetime
+    where: Target, period: str, kind: FormKind, path: Path, *, now: datetime, secret: str = ""
 ) -> int:
     """Store paper forms typed into a CSV (a column per item, age_band, code; a row per form).
 
     Every row is checked first: one bad row stores nothing, and the message names each problem
-    by row and column, so the file can be put right and imported again.
+    by row and column, so the file can be put right and imported again. `secret` is the
+    participants' secret (bot.participants.secret): codes then pair with those given online.
     """
     layout = form_layout(where.framework, kind)
     try:
@@ -78,6 +79,7 @@ async def import_keyed(
             channel="keyed",
             fields=fields,
             now=now + timedelta(microseconds=offset),  # keeps the file's order
+            secret=secret,
         )
     return len(rows)
 

@@ -35,8 +35,11 @@ async def key_form(
     kind: FormKind,
     fields: dict[str, str],
     now: datetime,
+    secret: str,
 ) -> Taken | SubmissionProblems:
-    """One paper form as staff typed it: checked, and stored as keyed (counted at once)."""
+    """One paper form as staff typed it: checked, and stored as keyed (counted at once).
+    `secret` is the participants' secret (bot.participants.secret): codes then pair with
+    those given online."""
     return await take_form(
         framework,
         grantee_id=grantee_id,
@@ -45,6 +48,7 @@ async def key_form(
         channel="keyed",
         fields=fields,
         now=now,
+        secret=secret,
     )
 
 

@@ -12,10 +12,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from conversations.framework import Framework
-from conversations.participant_forms import form_layout
+from conversations.participant_forms import FormLayout, form_layout
 from conversations.participant_items import FormKind
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+POSTER_CSS = TEMPLATES_DIR / "participant" / "poster.css"
 _env = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR),
     autoescape=select_autoescape(["html", "j2"]),
@@ -37,10 +38,11 @@ def form_link(public_url: str, token: str) -> str:
     return f"{public_url.rstrip('/')}/p/{token}"
 
 
-def qr_svg(link: str) -> Markup:
-    """The link as an inline SVG QR code, big enough to scan from a printed page."""
+def qr_svg(link: str, *, scalable: bool = False) -> Markup:
+    """The link as an inline SVG QR code, big enough to scan from a printed page; `scalable`
+    leaves its size to the stylesheet (a poster's code fills a third of the page)."""
     code = segno.make(link, error="m")
-    return Markup(code.svg_inline(scale=4, title=f"QR code for {link}"))
+    return Markup(code.svg_inline(scale=4, title=f"QR code for {link}", omitsize=scalable))
 
 
 def printable_form(
@@ -59,4 +61,35 @@ def printable_form(
         period=period,
         link=link,
         qr_svg=qr_svg(link) if link else "",
+    )
+
+
+def minutes_to_fill(layout: FormLayout) -> int:
+    """About how long the form takes: a quarter of a minute a question, and one to read it."""
+    return 1 + -(-(len(layout.items) + 2) // 4)
+
+
+def poster(
+    framework: Framework,
+    kind: FormKind,
+    *,
+    organisation: str,
+    period: str,
+    link: str,
+    stylesheet: str | None = None,
+) -> str:
+    """A print-friendly poster or handout for the online form: its QR code and short address in
+    large type. With `stylesheet` (an address) the page links its styles, as the web app serves
+    it under a strict CSP; without, they are written into the page, for a file to print."""
+    layout = form_layout(framework, kind)
+    return _env.get_template("participant/poster.html.j2").render(
+        layout=layout,
+        organisation=organisation,
+        period=period,
+        link=link,
+        shown_link=link.split("://", 1)[-1],
+        minutes=minutes_to_fill(layout),
+        qr_svg=qr_svg(link, scalable=True),
+        stylesheet=stylesheet,
+        styles=Markup(POSTER_CSS.read_text(encoding="utf-8")) if stylesheet is None else "",
     )

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
+import stat
 from pathlib import Path
 
 import pytest
 
+import storage
+from bot.participants.online import form_status
+from bot.participants.printable import form_token
+from storage.db import database
 from tests.e2e.test_cli import EMAIL, settings_file, setup_programme
 from tests.support.cli import run_cli as run
 
@@ -89,24 +96,95 @@ def test_purge_keeps_recent_forms(settings_file: Path, tmp_path: Path) -> None:
     assert (code, output) == (0, "Deleted 0 participant forms received more than 730 days ago.\n")
 
 
-@pytest.mark.parametrize("secret", [None, "a-long-random-secret"])
-def test_printable_form_with_and_without_a_link(
-    settings_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, secret: str | None
-) -> None:
-    setup_programme(settings_file)
-    if secret:
-        monkeypatch.setenv("CHECKINS_PARTICIPANTS__LINK_SECRET", secret)
-        monkeypatch.setenv("CHECKINS_WEB__PUBLIC_URL", "https://checkins.example.org")
-    out = tmp_path / "form.html"
+def _link(output: str) -> str:
+    found = re.search(r"Online: (\S+)", output)
+    assert found is not None, output
+    return found.group(1)
+
+
+def _paper(settings: Path, out: Path, kind: str = "baseline", what: str = "form") -> str:
     code, output = run(
-        settings_file, "participants", "form", "--grantee", EMAIL, "--period", "2026 Q4",
-        "--kind", "baseline", "--out", str(out),
+        settings, "participants", what, "--grantee", EMAIL, "--period", "2026 Q4",
+        "--kind", kind, "--out", str(out),
     )  # fmt: skip
     assert code == 0, output
+    return _link(output)
+
+
+def test_printed_forms_carry_the_online_link_with_a_secret_made_on_first_use(
+    settings_file: Path, tmp_path: Path
+) -> None:
+    setup_programme(settings_file)
+    out = tmp_path / "form.html"
+    link = _paper(settings_file, out)
+    made = tmp_path / "var" / "participant_link_secret"  # beside the settings file
+    assert stat.S_IMODE(made.stat().st_mode) == 0o600
+    token = link.rsplit("/p/", 1)[1]
+    grantee_id = 1  # the first grantee of the example file
+    assert token == form_token(made.read_text().strip(), grantee_id, "2026 Q4", "baseline")
     html = out.read_text()
     assert "How strongly do you feel you belong to your immediate neighbourhood?" in html
     assert "Unity Through Food" in html
-    if secret:
-        assert "https://checkins.example.org/p/" in html and "<svg" in html
-    else:
-        assert "<svg" not in html and "CHECKINS_PARTICIPANTS__LINK_SECRET" in output
+    assert f"<strong>{link}</strong>" in html and "<svg" in html
+    assert _paper(settings_file, tmp_path / "again.html") == link  # the same secret, kept
+
+
+def test_a_secret_from_the_environment_wins_and_a_form_keeps_its_first_address(
+    settings_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup_programme(settings_file)
+    first = _paper(settings_file, tmp_path / "form.html", "follow_up")
+    monkeypatch.setenv("CHECKINS_PARTICIPANTS__LINK_SECRET", "a-long-random-secret")
+    monkeypatch.setenv("CHECKINS_WEB__PUBLIC_URL", "https://checkins.example.org")
+    poster = tmp_path / "poster.html"
+    link = _paper(settings_file, poster, "follow_up", "poster")
+    # printed before the secret was set: the same address, now under the public URL
+    assert link == "https://checkins.example.org/p/" + first.rsplit("/p/", 1)[1]
+    html = poster.read_text()
+    assert "checkins.example.org/p/" in html and f"QR code for {link}" in html
+    assert "<style>" in html  # a file to print: its styles inside it
+    baseline = _paper(settings_file, tmp_path / "base.html", "baseline", "poster")
+    token = form_token("a-long-random-secret", 1, "2026 Q4", "baseline")
+    assert baseline == f"https://checkins.example.org/p/{token}"
+
+
+def test_a_short_secret_is_refused_with_what_to_do(
+    settings_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    setup_programme(settings_file)
+    monkeypatch.setenv("CHECKINS_PARTICIPANTS__LINK_SECRET", "short")
+    code, output = run(
+        settings_file, "participants", "poster", "--grantee", EMAIL, "--period", "2026 Q4",
+        "--out", str(tmp_path / "p.html"),
+    )  # fmt: skip
+    assert code == 1 and "participants.link_secret is 5 characters long" in output
+    assert not (tmp_path / "p.html").exists()
+
+
+def _status(db_url: str, email: str = EMAIL) -> str:
+    async def read() -> str:
+        async with database(db_url):
+            (grantee,) = await storage.find_grantees_by_email(email)
+            return await form_status(grantee.id, "2026 Q4", "follow_up")
+
+    return asyncio.run(read())
+
+
+def test_pause_close_and_reopen_a_form(settings_file: Path, db_url: str) -> None:
+    setup_programme(settings_file)
+    where = ("--grantee", EMAIL, "--period", "2026 Q4", "--kind", "follow_up")
+    assert _status(db_url) == "open"
+    code, output = run(settings_file, "participants", "pause", *where)
+    assert code == 0, output
+    assert output.startswith(
+        "The follow-up form of Unity Through Food for 2026 Q4 is paused: its page says it is "
+        "not taking answers just now"
+    )
+    assert _status(db_url) == "paused" and _status(db_url, OTHER) == "open"
+    assert run(settings_file, "participants", "close", *where)[0] == 0
+    assert _status(db_url) == "closed"
+    code, output = run(settings_file, "participants", "reopen", *where)
+    assert "is open: it takes answers." in output and _status(db_url) == "open"
+    code, output = run(settings_file, "participants", "pause", "--grantee", "nobody@x.org",
+                       "--period", "2026 Q4")  # fmt: skip
+    assert code == 1 and "no grantee has the email" in output

@@ -33,6 +33,7 @@ TABLES = {
     "web_link",
     "participant_response",
     "participant_answer",
+    "participant_form",
     "send_pause",
     "tortoise_migrations",
 }
@@ -46,6 +47,7 @@ MIGRATIONS = [
     "0004_send_pauses",
     "0005_web_links",
     "0006_participant_responses",
+    "0007_participant_forms",
 ]
 UNIQUE = {
     ("funder", ("slug",)),
@@ -65,6 +67,8 @@ UNIQUE = {
     ("round_event", ("round_id", "kind")),  # contacts told once per round
     ("web_link", ("token_hash",)),  # a token's hash names one link
     ("participant_answer", ("response_id", "item_id")),  # one answer per item per form
+    ("participant_form", ("grantee_id", "period", "kind")),  # one online form per grantee's form
+    ("participant_form", ("token",)),  # a printed address names one form
     ("send_pause", ("channel", "scope")),  # one stored pause per method or conversation
 }
 

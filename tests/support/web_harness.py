@@ -20,8 +20,11 @@ from bot.admin import operations as admin
 from bot.channels.email.inbound import EmailInbound
 from bot.channels.web.server import WebServer
 from bot.clock import utc_now
+from bot.participants.online import register_form
+from bot.participants.secret import participant_secret
 from bot.service import Service, build_service
 from bot.settings import Settings
+from conversations.participant_items import FormKind
 from storage.records import CheckInContext
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -31,13 +34,10 @@ DOMAIN = "replies.example.org"
 PERIOD = "2026 Q4"
 
 
-def web_settings(
-    db_url: str, outbox: Path, participants: dict[str, Any] | None = None, **web: Any
-) -> Settings:
+def web_settings(db_url: str, outbox: Path, **web: Any) -> Settings:
     return Settings.model_validate(
         {
             "database": {"url": db_url},
-            "participants": participants or {},
             "email": {
                 "from_address": "checkins@bridges.example.org",
                 "reply_domain": DOMAIN,
@@ -46,6 +46,8 @@ def web_settings(
                 "relay": f"maildir:{outbox}",
             },
             "web": {"host": "127.0.0.1", "port": 0, **web},
+            # made on first use, beside the test's other files
+            "participants": {"link_secret_file": str(outbox.parent / "participant_link_secret")},
         }
     )
 
@@ -69,6 +71,14 @@ class WebWorld:
         """A fresh private link to this grantee's check-in, as a message would carry it."""
         token = await self.server.links.mint(await self.context(email))
         return self.server.links.url(token)
+
+    async def participant_form(self, email: str = EMAIL, kind: FormKind = "follow_up") -> str:
+        """The path of a grantee's online participant form for this period (/p/<token>), made
+        as a printed form or poster makes it."""
+        grantee_id = (await self.context(email)).grantee.id
+        secret = participant_secret(self.service.settings)
+        token = await register_form(grantee_id, PERIOD, kind, secret=secret, now=utc_now())
+        return f"/p/{token}"
 
     def mails(self) -> list[Message]:
         if not self.outbox.exists():
@@ -113,13 +123,11 @@ def link_in(text: str) -> str | None:
 
 
 @asynccontextmanager
-async def web_world(
-    db_url: str, tmp_path: Path, participants: dict[str, Any] | None = None, **web: Any
-) -> AsyncIterator[WebWorld]:
+async def web_world(db_url: str, tmp_path: Path, **web: Any) -> AsyncIterator[WebWorld]:
     """The service with its web check-in on a free port, the example programme and a round
     opened now (it closes weeks from now), without the scheduler."""
     outbox = tmp_path / "outbox"
-    service = build_service(web_settings(db_url, outbox, participants, **web), scheduler=False)
+    service = build_service(web_settings(db_url, outbox, **web), scheduler=False)
     await service.start()
     try:
         programme = await admin.load_programme(EXAMPLES / "programme.toml")

@@ -129,11 +129,13 @@ class KeyingPages:
         gate: LinkGate,
         views: Views,
         *,
+        secret: Callable[[], str],
         clock: Callable[[], datetime],
     ) -> None:
         self.dispatcher = dispatcher
         self.gate = gate
         self.views = views
+        self.secret = secret  # keys participant codes, so keyed ones pair with those online
         self.clock = clock
         # link and entry -> where the first post of it went: a form posted twice (Enter pressed
         # twice, or sent again) is stored once. Per instance, as the rate limits are.
@@ -218,6 +220,7 @@ class KeyingPages:
             kind=kind,
             fields=typed,
             now=self.clock(),
+            secret=self.secret(),
         )
         if isinstance(taken, SubmissionProblems):
             counted = (await tally(staff.grantee_id, staff.period)).counted.get(kind, 0)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Sequence
 
 from aiohttp import web
 from email_validator import EmailNotValidError, validate_email
 
+from bot.channels.web.clients import Network, client_address
 from bot.channels.web.ratelimit import RateLimit
 from bot.channels.web.security import (
     COOKIE_NAME,
@@ -27,24 +29,23 @@ REQUESTS_PER_CLIENT = 10  # per hour, from one network address
 MAX_ADDRESS_CHARS = 320
 
 
-def client_address(request: web.Request) -> str:
-    """Who is asking: the connecting address, or behind a proxy on this machine (loopback) the
-    address that proxy appended to X-Forwarded-For."""
-    remote = request.remote or "-"
-    forwarded = request.headers.get("X-Forwarded-For", "")
-    if forwarded and remote in ("127.0.0.1", "::1"):
-        return forwarded.rsplit(",", 1)[-1].strip() or remote
-    return remote
-
-
 class LinkRequests:
     """GET and POST /link: a form for an email address, and the link sent to it by email."""
 
-    def __init__(self, dispatcher: Dispatcher, links: Links, views: Views, *, https: bool) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        links: Links,
+        views: Views,
+        *,
+        https: bool,
+        trusted: Sequence[Network] = (),
+    ) -> None:
         self.dispatcher = dispatcher
         self.links = links
         self.views = views
         self.https = https
+        self.trusted = tuple(trusted)  # proxies whose X-Forwarded-For is believed
         self.per_address = RateLimit(REQUESTS_PER_ADDRESS, 3600.0)
         self.per_client = RateLimit(REQUESTS_PER_CLIENT, 3600.0)
         self._sending: set[asyncio.Task[None]] = set()
@@ -67,7 +68,7 @@ class LinkRequests:
         return response
 
     async def request(self, request: web.Request) -> web.Response:
-        client = client_address(request)
+        client = client_address(request, self.trusted)
         if not self.per_client.allow(client):
             raise self.views.too_many(self.per_client.retry_after(client))
         form = await request.post()

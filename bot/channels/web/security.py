@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import enum
 import hashlib
 import hmac
 import logging
@@ -33,7 +34,11 @@ _HEADERS = {
 _POLICY = "Content-Security-Policy"
 _STYLE_BLOCK = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 COOKIE_NAME = "checkins_form"  # the link-request form's double-submit cookie
-_TOKEN_IN_PATH = re.compile(r"/checkin/[^/?#]+")
+_TOKEN_IN_PATH = re.compile(r"/(checkin|p)/[^/?#]+")
+# A participant form's page may stay open while someone thinks; past 20 hours WCAG 2.2.1 asks
+# for no warning, and a key that old only gets the form back with its answers kept.
+SIGNED_KEY_MAX_AGE = 24 * 3600
+SIGNED_KEY_SKEW = 300  # seconds a key may seem to come from the future (instances' clocks)
 
 
 def secure_headers(https: bool) -> Middleware:
@@ -74,8 +79,9 @@ def inline_style_policy(page: str) -> str:
 
 
 def redacted_path(path: str) -> str:
-    """A request path as logs may show it: /checkin/<token>/... becomes /checkin/…/..."""
-    return _TOKEN_IN_PATH.sub("/checkin/…", path)
+    """A request path as logs may show it: /checkin/<token>/... becomes /checkin/…/..., and a
+    participant form's /p/<token> becomes /p/…, so that no log ties an address to a form."""
+    return _TOKEN_IN_PATH.sub(lambda found: f"/{found.group(1)}/…", path)
 
 
 class RedactingAccessLogger(AbstractAccessLogger):
@@ -109,3 +115,38 @@ def double_submit_ok(request: web.Request, given: str | None) -> bool:
     """The link-request form: its hidden field must equal the cookie set with the form."""
     cookie = request.cookies.get(COOKIE_NAME)
     return bool(cookie) and form_key_matches(cookie or "", given)
+
+
+class KeyCheck(enum.StrEnum):
+    OK = "ok"
+    MISSING = "missing"
+    FORGED = "forged"  # not made here, or for another form
+    EXPIRED = "expired"  # made here, longer ago than SIGNED_KEY_MAX_AGE
+
+
+def signed_form_key(secret: str, scope: str, issued: int) -> str:
+    """A form key for a page with no session (a participant form): when it was made, signed with
+    the server's secret for this form, so that any instance can check it without storing it."""
+    return f"{issued}.{_signature(secret, scope, issued)}"
+
+
+def check_signed_form_key(secret: str, scope: str, given: str | None, now: float) -> KeyCheck:
+    if not given:
+        return KeyCheck.MISSING
+    issued_text, _, signature = given.partition(".")
+    if not issued_text.isdigit() or len(issued_text) > 12:
+        return KeyCheck.FORGED
+    issued = int(issued_text)
+    if not form_key_matches(_signature(secret, scope, issued), signature):
+        return KeyCheck.FORGED
+    if issued > now + SIGNED_KEY_SKEW:
+        return KeyCheck.FORGED
+    if now - issued > SIGNED_KEY_MAX_AGE:
+        return KeyCheck.EXPIRED
+    return KeyCheck.OK
+
+
+def _signature(secret: str, scope: str, issued: int) -> str:
+    # a key of its own, so that a form key never equals any other value made with the secret
+    key = hmac.new(secret.encode(), b"signed form key", hashlib.sha256).digest()
+    return hmac.new(key, f"{scope}\x00{issued}".encode(), hashlib.sha256).hexdigest()[:32]

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
+from bot.channels.web.clients import Network
 from bot.channels.web.link_gate import LinkGate
+from bot.channels.web.participant_pages import ParticipantPages
 from bot.channels.web.participant_staff import ParticipantStaffPages
 from bot.channels.web.request_link import LinkRequests
 from bot.channels.web.routes import CheckinPages
 from bot.channels.web.security import RedactingAccessLogger, secure_headers
 from bot.channels.web.views import Views
+from bot.clock import Clock, utc_now
 from bot.conversation.dispatcher import Dispatcher
 from bot.conversation.rendering import TEMPLATES_DIR
 from bot.conversation.web_links import Links
+from bot.participants.printable import POSTER_CSS
 from bot.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -26,38 +32,49 @@ LINK_REQUESTS = web.AppKey("link_requests", LinkRequests)
 
 
 def build_app(
-    dispatcher: Dispatcher, links: Links, *, https: bool, form_secret: str = ""
+    dispatcher: Dispatcher,
+    links: Links,
+    *,
+    https: bool,
+    secret: Callable[[], str],
+    trusted: Sequence[Network] = (),
+    clock: Clock = utc_now,
 ) -> web.Application:
-    """The pages, the link-request form and the stylesheet, behind the security headers.
-
-    `form_secret` makes the participants' online form addresses; without it the forms pages
-    offer paper and keying only.
-    """
+    """The check-in pages, the link-request form, the participant forms and the stylesheets,
+    behind the security headers. `secret` keys the participant forms (made on first use)."""
     views = Views(dispatcher)
     app = web.Application(
         middlewares=[secure_headers(https), _problem_pages(views)], client_max_size=MAX_BODY_BYTES
     )
-    gate = LinkGate(links, views)
+    gate = LinkGate(links, views)  # the check-in's pages and its participants' forms pages
     CheckinPages(dispatcher, links, views, gate).add_routes(app)
-    ParticipantStaffPages(
-        dispatcher, gate, views, form_secret=form_secret, clock=links.clock
-    ).add_routes(app)
-    requests = LinkRequests(dispatcher, links, views, https=https)
+    ParticipantStaffPages(dispatcher, gate, views, secret=secret, clock=clock).add_routes(app)
+    requests = LinkRequests(dispatcher, links, views, https=https, trusted=trusted)
     requests.add_routes(app)
     app[LINK_REQUESTS] = requests
-    stylesheet = STYLESHEET.read_bytes()
-
-    async def css(request: web.Request) -> web.Response:
-        response = web.Response(body=stylesheet, content_type="text/css", charset="utf-8")
-        response.headers["Cache-Control"] = "public, max-age=3600"
-        return response
+    participants = ParticipantPages(
+        views, base_url=lambda: links.base_url, secret=secret, trusted=trusted, clock=clock
+    )
+    participants.add_routes(app)
 
     async def home(request: web.Request) -> web.Response:
         raise web.HTTPSeeOther("/link")
 
-    app.router.add_get("/static/web.css", css)
+    app.router.add_get("/static/web.css", _stylesheet(STYLESHEET))
+    app.router.add_get("/static/poster.css", _stylesheet(POSTER_CSS))
     app.router.add_get("/", home)
     return app
+
+
+def _stylesheet(path: Path) -> Handler:
+    body = path.read_bytes()
+
+    async def css(request: web.Request) -> web.Response:
+        response = web.Response(body=body, content_type="text/css", charset="utf-8")
+        response.headers["Cache-Control"] = "public, max-age=3600"
+        return response
+
+    return css
 
 
 def _problem_pages(views: Views) -> Middleware:
@@ -96,19 +113,33 @@ class WebServer:
     name = "web"
 
     def __init__(
-        self, settings: WebSettings, dispatcher: Dispatcher, links: Links, *, form_secret: str = ""
+        self,
+        settings: WebSettings,
+        dispatcher: Dispatcher,
+        links: Links,
+        *,
+        secret: Callable[[], str],
+        clock: Clock = utc_now,
     ) -> None:
         self.settings = settings
-        self.form_secret = form_secret
         self.dispatcher = dispatcher
         self.links = links
+        self.secret = secret
+        self.clock = clock
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
         self.app: web.Application | None = None
 
     async def start(self) -> None:
         https = self.settings.public_url.startswith("https://")
-        self.app = build_app(self.dispatcher, self.links, https=https, form_secret=self.form_secret)
+        self.app = build_app(
+            self.dispatcher,
+            self.links,
+            https=https,
+            secret=self.secret,
+            trusted=self.settings.trusted_networks(),
+            clock=self.clock,
+        )
         self._runner = web.AppRunner(
             self.app, access_log_class=RedactingAccessLogger, access_log=access_log
         )

@@ -141,10 +141,18 @@ class Views:
     # ---- what went wrong: raised, so that a handler stops there ----------------------------
 
     def problem(
-        self, status: int, title: str, *paragraphs: str, link: tuple[str, str] | None = None
+        self,
+        status: int,
+        title: str,
+        *paragraphs: str,
+        link: tuple[str, str] | None = None,
+        page: str = "problem",
+        **values: Any,
     ) -> web.HTTPException:
-        text = self.template("web/problem.html.j2").render(
-            service=SERVICE_NAME, title=title, paragraphs=paragraphs, link=link
+        """A page saying what went wrong, raised; `page` names another template under web/ that
+        extends web/problem (a participant's has its own footer)."""
+        text = self.template(f"web/{page}.html.j2").render(
+            service=SERVICE_NAME, title=title, paragraphs=paragraphs, link=link, **values
         )
         error = web.HTTPException(text=text, content_type="text/html")
         error.set_status(status)

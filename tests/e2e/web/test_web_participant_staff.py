@@ -16,14 +16,16 @@ import storage
 from bot.channels.web.participant_keying import undo_check
 from bot.channels.web.security import CONTENT_SECURITY_POLICY
 from bot.clock import utc_now
-from bot.participants.printable import form_link, form_token
+from bot.conversation.frameworks import framework_for
+from bot.participants.intake import Taken, take_form
+from bot.participants.online import form_status
+from bot.participants.secret import participant_secret
 from storage import participants
 from storage.participants import StoredResponse
 from tests.support.participant_forms import online_burst
 from tests.support.web_client import Client, Page
 from tests.support.web_harness import EMAIL, OTHER_EMAIL, PERIOD, WebWorld, web_world
 
-SECRET = "a-long-random-secret-for-form-links"
 # a follow-up form as keyed from paper: positions, a label, a score, an age band, a code
 PAPER = {
     "get_on_well": "1",
@@ -38,7 +40,7 @@ _HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
 
 @pytest.fixture
 async def world(db_url: str, tmp_path: Path) -> AsyncIterator[WebWorld]:
-    async with web_world(db_url, tmp_path, participants={"link_secret": SECRET}) as opened:
+    async with web_world(db_url, tmp_path) as opened:
         yield opened
 
 
@@ -90,9 +92,9 @@ async def test_the_hub_counts_forms_and_links_each_kind(world: WebWorld, client:
     assert hub.heading == "Participants' feedback forms"
     assert "Baseline forms counted" in hub.text and "Follow-up forms counted" in hub.text
     assert "Held for your review" in hub.text
-    gid = await grantee_id(world)
     for kind, slug in (("baseline", "baseline"), ("follow_up", "follow-up")):
-        online = form_link(world.base_url, form_token(SECRET, gid, PERIOD, kind))
+        online = world.base_url + await world.participant_form(EMAIL, kind)
+        assert (await client.get(online)).status == 200  # the address the hub gives opens
         assert f'href="{online}"' in hub.text
         assert f'href="{online}/poster"' in hub.text
         assert f"/participants/key/{slug}" in hub.text
@@ -136,12 +138,30 @@ async def test_keyed_forms_are_stored_as_keyed_and_counted(world: WebWorld, clie
         "life_satisfaction": "8",
     }
     baseline = await client.get(link + "/participants/key/baseline")
-    await key_in(client, baseline, {"belong": "4"})
+    await key_in(client, baseline, {"belong": "4", "code": "MA07LE"})
+    context = await world.context()
+    online = await take_form(
+        framework_for(context.programme),
+        grantee_id=context.grantee.id,
+        period=PERIOD,
+        kind="baseline",
+        channel="online",
+        fields={"belong": "1", "code": "Ma 07 le"},
+        now=utc_now(),
+        secret=participant_secret(world.service.settings),
+    )
+    assert isinstance(online, Taken)
+    # one person's code, keyed from paper and typed online: the same stored key, so they pair
+    coded = await participants.coded_answers(context.grantee.id, PERIOD)
+    assert len({c.pair_key for c in coded}) == 1 and {c.kind for c in coded} == {
+        "baseline",
+        "follow_up",
+    }
     counts = await participants.form_counts(await grantee_id(world), PERIOD)
-    assert counts.forms == {"baseline": 1, "follow_up": 2}
+    assert counts.forms == {"baseline": 2, "follow_up": 2}
     hub = await client.get(link + "/participants")
     assert re.search(r"Follow-up forms counted</dt><dd[^>]*>2<", hub.text)
-    assert re.search(r"Baseline forms counted</dt><dd[^>]*>1<", hub.text)
+    assert re.search(r"Baseline forms counted</dt><dd[^>]*>2<", hub.text)
 
 
 async def test_a_bad_form_keeps_what_was_typed_and_stores_nothing(
@@ -309,3 +329,48 @@ async def test_an_expired_link_changes_nothing(world: WebWorld, client: Client) 
     assert (await client.post(action, {**fields, "action": "accept"})).status == 410
     after = await participants.responses(context.grantee.id, PERIOD)
     assert {(f.id, f.held) for f in after} == {(i, True) for i in held_ids}
+
+
+async def test_the_online_forms_are_paused_closed_and_reopened_from_the_hub(
+    world: WebWorld, client: Client
+) -> None:
+    link = await world.link()
+    gid = await grantee_id(world)
+    online = await world.participant_form(EMAIL, "follow_up")
+    hub = await client.get(link + "/participants")
+    assert hub.text.count("Open: taking answers") == 2
+    follow_up = f"{hub.path}/status/follow-up"
+    key = forms(hub)[0][1]["form_key"]
+    paused = await client.post(follow_up, {"form_key": key, "status": "paused"})
+    assert banner(paused) == "The online follow-up form is paused"
+    assert await form_status(gid, PERIOD, "follow_up") == "paused"
+    assert await form_status(gid, PERIOD, "baseline") == "open"
+    assert (await client.get(online)).heading == "This form is not taking answers just now"
+    assert "Reopen the online follow-up form" in paused.text
+    assert "Pause the online follow-up form" not in paused.text
+    closed = await client.post(follow_up, {"form_key": key, "status": "closed"})
+    assert banner(closed) == "The online follow-up form is closed"
+    assert (await client.get(online)).status == 410
+    reopened = await client.post(follow_up, {"form_key": key, "status": "open"})
+    assert banner(reopened) == "The online follow-up form is reopened"
+    assert (await client.get(online)).status == 200
+    # a form without its key, with a status that is none, or crossing to another grantee's link
+    theirs = await world.link(OTHER_EMAIL)
+    their_key = forms(await client.get(theirs + "/participants"))[0][1]["form_key"]
+    refused = [
+        await client.post(follow_up, {"status": "closed"}),
+        await client.post(follow_up, {"form_key": key, "status": "gone"}),
+        await client.post(follow_up, {"form_key": their_key, "status": "closed"}),
+        await client.post(
+            f"{theirs}/participants/status/follow-up", {"form_key": key, "status": "closed"}
+        ),
+    ]
+    assert [r.status for r in refused] == [400, 400, 400, 400]
+    assert await form_status(gid, PERIOD, "follow_up") == "open"
+    other = (await world.context(OTHER_EMAIL)).grantee.id
+    assert await form_status(other, PERIOD, "follow_up") == "open"
+    context = await world.context()
+    await storage.close_round(context.round.id, now=utc_now())
+    late = await client.post(follow_up, {"form_key": key, "status": "closed"})
+    assert late.status == 410
+    assert await form_status(gid, PERIOD, "follow_up") == "open"
