@@ -1,5 +1,6 @@
 """A grantee's staff in headless Chromium, keyboard only: paper forms keyed in one after another
-(one error corrected), and held forms reviewed, discarded and accepted; axe on every page."""
+(one error corrected), held forms reviewed, discarded and accepted, an online form paused; axe
+on every page."""
 
 from __future__ import annotations
 
@@ -173,3 +174,15 @@ def test_staff_review_held_forms_with_the_keyboard_alone(
     forms = service.call(_stored)
     assert len(forms) == 6 and not any(f.held for f in forms)
     assert {f.channel for f in forms} == {"online"}
+
+    # and the online form paused from the forms page, by keyboard
+    browser.get(link + "/participants")
+    staff.tab_to_text("Pause the online follow-up form")
+    staff.enter_and_wait()
+    assert staff.banner == "The online follow-up form is paused"
+    assert "Reopen the online follow-up form" in browser.page_source
+    browser.execute_script(
+        "document.querySelector('form[action$=\"/status/follow-up\"]').scrollIntoView()"
+    )
+    staff.shot("online-form-paused")
+    staff.accessible("hub-changed")
