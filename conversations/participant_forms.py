@@ -14,6 +14,7 @@ from conversations.framework import Framework
 from conversations.participant_items import (
     FORM_KINDS,
     FormKind,
+    ItemOption,
     ParticipantForm,
     ParticipantItem,
 )
@@ -94,9 +95,9 @@ def read_submission(
             problems[item.id] = _item_problem(item)
         else:
             answers[item.id] = value
-    age = fields.get("age_band", "").strip() or None
-    bands = {b.value for b in layout.form.age_bands}
-    if age is not None and age not in bands:
+    typed_age = fields.get("age_band", "").strip()
+    age = _option_value(layout.form.age_bands, typed_age) if typed_age else None
+    if typed_age and age is None:
         problems["age_band"] = "Choose one of the age groups, or leave it blank."
     code = normalise_code(fields.get("code", ""))
     if code is not None and not CODE_MIN <= len(code) <= CODE_MAX:
@@ -117,8 +118,12 @@ def read_submission(
 def _item_value(item: ParticipantItem, raw: str) -> str | None:
     if item.kind == "score":
         return str(int(raw)) if raw.isdigit() and item.rank(str(int(raw))) is not None else None
-    for position, option in enumerate(item.options, start=1):
-        # keyed from paper, an answer may be typed as its printed position
+    return _option_value(item.options, raw)
+
+
+def _option_value(options: tuple[ItemOption, ...], raw: str) -> str | None:
+    """An option typed as its value, its printed label or (keyed from paper) its position."""
+    for position, option in enumerate(options, start=1):
         if raw in (option.value, str(position)) or raw.casefold() == option.label.casefold():
             return option.value
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from tortoise.transactions import in_transaction
 
@@ -122,16 +122,17 @@ def _add(write: ResponseWrite, since: datetime | None) -> Plan[tuple[int, list[A
     if since is None:
         return response_id, []
     window = yield Statement(_WINDOW, [write.grantee_id, write.period, utc(since)])
-    return response_id, [
-        Arrival(
-            int(r["id"]),
-            sql.required_moment(r["received_at"]),
-            r["source_key"] or f"form:{r['id']}",  # no address known: a source of its own
-            r["signature"],
-            int(r["answered"]),
-        )
-        for r in window
-    ]
+    return response_id, [_arrival(r) for r in window]
+
+
+def _arrival(row: Mapping[str, Any]) -> Arrival:
+    return Arrival(
+        int(row["id"]),
+        sql.required_moment(row["received_at"]),
+        row["source_key"] or f"form:{row['id']}",  # no address known: a source of its own
+        row["signature"],
+        int(row["answered"]),
+    )
 
 
 # an index-only scan of participant_answer's (grantee, period, held, kind, item, value) index
@@ -185,13 +186,17 @@ async def coded_answers(grantee_id: int, period: str | None = None) -> list[Code
 
 
 async def responses(
-    grantee_id: int, period: str, *, held: bool | None = None
+    grantee_id: int, period: str, *, held: bool | None = None, limit: int | None = None
 ) -> list[StoredResponse]:
-    """A grantee's forms for a period, oldest first, with their answers (for review screens)."""
+    """A grantee's forms for a period, oldest first, with their answers (for review screens);
+    the first `limit` of them when given."""
     query = m.ParticipantResponse.filter(grantee_id=grantee_id, period=period)
     if held is not None:
         query = query.filter(held=held)
-    rows = await query.order_by("received_at", "id").prefetch_related("answers")
+    query = query.order_by("received_at", "id")
+    if limit is not None:
+        query = query.limit(limit)
+    rows = await query.prefetch_related("answers")
     return [_stored(row) for row in rows]
 
 
@@ -209,6 +214,15 @@ def _stored(row: m.ParticipantResponse) -> StoredResponse:
         paired=row.pair_key is not None,
         answers={a.item_id: a.value for a in row.answers},
     )
+
+
+async def held_arrivals(grantee_id: int, period: str) -> list[Arrival]:
+    """A grantee's held forms for a period as burst detection sees them (to say why each is
+    held)."""
+    rows = await m.ParticipantResponse.filter(
+        grantee_id=grantee_id, period=period, held=True
+    ).values("id", "received_at", "source_key", "signature", "answered")
+    return [_arrival(row) for row in rows]
 
 
 async def hold(response_ids: Sequence[int]) -> int:
@@ -237,6 +251,14 @@ async def _set_held(ids: list[int], *, held: bool) -> int:
 async def discard_held(grantee_id: int, response_ids: Sequence[int]) -> int:
     """Delete held forms the grantee says are not genuine; counted forms are never touched."""
     return await _delete(grantee_id=grantee_id, id__in=list(response_ids), held=True)
+
+
+async def delete_keyed(grantee_id: int, period: str, kind: FormKind, response_id: int) -> bool:
+    """Delete one form the grantee's staff keyed in (taking back a slip); nothing else."""
+    deleted = await _delete(
+        grantee_id=grantee_id, period=period, kind=kind, id=response_id, channel="keyed"
+    )
+    return deleted == 1
 
 
 async def delete_for_grantee(grantee_id: int) -> int:

@@ -64,7 +64,7 @@ async def take_form(
     form_wide = [replace(a, source="form", answered=0) for a in arrivals]
     held = to_hold(arrivals, rule) | to_hold(
         form_wide,
-        BurstRule(rule.window, rule.per_source * 10, rule.identical, rule.identical_min_answers),
+        BurstRule(rule.window, rule.per_form, rule.identical, rule.identical_min_answers),
     )
     await participants.hold(sorted(held))
     return Taken(response_id, held=response_id in held)

@@ -11,12 +11,11 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from bot.channels.web import forms, pages
-from bot.channels.web.ratelimit import RateLimit
-from bot.channels.web.security import form_key_matches
+from bot.channels.web.link_gate import LinkGate
 from bot.channels.web.views import Views
 from bot.conversation.channel import InboundMessage
 from bot.conversation.dispatcher import Dispatcher
-from bot.conversation.web_links import TOKEN_PATTERN, LinkProblem, Links, OpenLink
+from bot.conversation.web_links import TOKEN_PATTERN, Links, OpenLink
 from conversations import engine
 from conversations.framework import Framework
 from conversations.state import (
@@ -36,17 +35,18 @@ from storage.records import StepOutcome
 
 log = logging.getLogger(__name__)
 CHANNEL = "web"
-SUBMISSIONS_PER_MINUTE = 120  # per link: a person answers a few a minute; a script, thousands
 
 
 class CheckinPages:
     """Handlers for everything under /checkin/{token}."""
 
-    def __init__(self, dispatcher: Dispatcher, links: Links, views: Views) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, links: Links, views: Views, gate: LinkGate | None = None
+    ) -> None:
         self.dispatcher = dispatcher
         self.links = links
         self.views = views
-        self.submissions = RateLimit(SUBMISSIONS_PER_MINUTE, 60.0)
+        self.gate = gate or LinkGate(links, views)
 
     def add_routes(self, app: web.Application) -> None:
         base = "/checkin/{token:" + TOKEN_PATTERN + "}"
@@ -62,20 +62,12 @@ class CheckinPages:
     # ---- opening a link ------------------------------------------------------------------
 
     async def _open(self, request: web.Request) -> OpenLink:
-        opened = await self.links.open(request.match_info["token"])
-        if isinstance(opened, LinkProblem):
-            raise self.views.link_problem(opened)
-        return opened
+        return await self.gate.open(request)
 
     async def _posted(self, request: web.Request) -> tuple[OpenLink, MultiDictProxy[Any]]:
         """A form posted to a link: the link, and its fields once the form is known to be ours
         and made from the check-in as it stands now."""
-        opened = await self._open(request)
-        if not self.submissions.allow(str(opened.link.id)):
-            raise self.views.too_many(self.submissions.retry_after(str(opened.link.id)))
-        form = await request.post()
-        if not form_key_matches(opened.link.form_key, _text(form, "form_key")):
-            raise self.views.bad_form(opened)
+        opened, form = await self.gate.posted(request)
         if _text(form, "version") != str(opened.context.checkin.version):
             raise self.views.conflict(opened)  # a stale tab, another channel, or a replay
         return opened, form
@@ -190,10 +182,7 @@ class CheckinPages:
         return self.views.saved(opened, fw, state)
 
     async def _reopen(self, opened: OpenLink) -> OpenLink:
-        fresh = await self.links.open(opened.token)
-        if isinstance(fresh, LinkProblem):
-            raise self.views.link_problem(fresh)
-        return fresh
+        return await self.gate.reopen(opened.token)
 
 
 def _text(form: Mapping[str, Any], name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import enum
 import hashlib
 import hmac
@@ -30,6 +31,8 @@ _HEADERS = {
     "Cross-Origin-Resource-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
+_POLICY = "Content-Security-Policy"
+_STYLE_BLOCK = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 COOKIE_NAME = "checkins_form"  # the link-request form's double-submit cookie
 _TOKEN_IN_PATH = re.compile(r"/(checkin|p)/[^/?#]+")
 # A participant form's page may stay open while someone thinks; past 20 hours WCAG 2.2.1 asks
@@ -55,11 +58,24 @@ def secure_headers(https: bool) -> Middleware:
 
 
 def _add_headers(request: web.Request, response: web.StreamResponse, https: bool) -> None:
+    policy = response.headers.get(_POLICY)  # a page's own, narrower one (see inline_style_policy)
     response.headers.update(_HEADERS)
+    if policy is not None:
+        response.headers[_POLICY] = policy
     if https:
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
     if not request.path.startswith("/static/"):
         response.headers["Cache-Control"] = "no-store"
+
+
+def inline_style_policy(page: str) -> str:
+    """The policy for a page that carries its own style (the printable form, which also has to
+    work saved as a file): its <style> blocks allowed by their hashes, and no other style."""
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(block.encode()).digest()).decode() + "'"
+        for block in _STYLE_BLOCK.findall(page)
+    )
+    return CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src " + (hashes or "'none'"))
 
 
 def redacted_path(path: str) -> str:

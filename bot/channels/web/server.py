@@ -10,7 +10,9 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from bot.channels.web.clients import Network
+from bot.channels.web.link_gate import LinkGate
 from bot.channels.web.participant_pages import ParticipantPages
+from bot.channels.web.participant_staff import ParticipantStaffPages
 from bot.channels.web.request_link import LinkRequests
 from bot.channels.web.routes import CheckinPages
 from bot.channels.web.security import RedactingAccessLogger, secure_headers
@@ -44,7 +46,9 @@ def build_app(
     app = web.Application(
         middlewares=[secure_headers(https), _problem_pages(views)], client_max_size=MAX_BODY_BYTES
     )
-    CheckinPages(dispatcher, links, views).add_routes(app)
+    gate = LinkGate(links, views)  # the check-in's pages and its participants' forms pages
+    CheckinPages(dispatcher, links, views, gate).add_routes(app)
+    ParticipantStaffPages(dispatcher, gate, views, secret=secret, clock=clock).add_routes(app)
     requests = LinkRequests(dispatcher, links, views, https=https, trusted=trusted)
     requests.add_routes(app)
     app[LINK_REQUESTS] = requests

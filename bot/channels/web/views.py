@@ -13,6 +13,7 @@ from bot.channels.web import pages
 from bot.conversation.dispatcher import Dispatcher
 from bot.conversation.rendering import Renderer, template_lookup
 from bot.conversation.web_links import LinkProblem, OpenLink
+from bot.participants.offer import fillable
 from bot.summaries.build import grantee_summary
 from bot.summaries.render import data_uris, summary_charts
 from conversations.framework import Framework
@@ -61,11 +62,14 @@ class Views:
     def _page(self, opened: OpenLink, state: SessionState) -> dict[str, Any]:
         view = self.dispatcher.view(opened.context)
         context = opened.context
+        has_forms = view.framework.participant_form is not None
         return {
             **pages.page_context(view, state),
             "base": f"/checkin/{opened.token}",
             "form_key": opened.link.form_key,
             "version": context.checkin.version,
+            # the grantee's participants' forms pages, when the programme's framework has a form
+            "forms_page": f"/checkin/{opened.token}/participants" if has_forms else None,
         }
 
     # ---- check-in pages ---------------------------------------------------------------------
@@ -91,7 +95,14 @@ class Views:
             back = "/done" if state.status is Status.COMPLETED else "/check"
         else:
             back = f"/question/{before.id}" if before is not None else ""
-        return self.html("question", status, **self._page(opened, state), page=page, back=back)
+        return self.html(
+            "question",
+            status,
+            **self._page(opened, state),
+            page=page,
+            back=back,
+            from_forms=page.q.id in fillable(view.framework),
+        )
 
     def check(self, opened: OpenLink, fw: Framework, state: SessionState) -> web.Response:
         return self.html(
