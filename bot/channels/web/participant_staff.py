@@ -36,6 +36,7 @@ from bot.participants.online import (
     set_form_status,
 )
 from bot.participants.printable import form_link, printable_form
+from bot.participants.printable_pdf import printable_pdf
 from conversations.participant_items import FORM_KINDS, FormKind
 
 # what each status means for the people the form's address reaches, and what may follow it
@@ -93,6 +94,7 @@ class ParticipantStaffPages:
         kind = "{kind:" + KIND_PATTERN + "}"
         app.router.add_get(base, self.hub)
         app.router.add_get(base + "/form/" + kind, self.printable)
+        app.router.add_get(base + "/form/" + kind + "/pdf", self.printable_pdf)
         app.router.add_post(base + "/status/" + kind, self.set_status)
         self.keying.add_routes(app, base)
         self.review.add_routes(app, base)
@@ -151,6 +153,22 @@ class ParticipantStaffPages:
         response.headers["Content-Security-Policy"] = inline_style_policy(html)
         return response
 
+    async def printable_pdf(self, request: web.Request) -> web.Response:
+        """The paper form as an A4 PDF, with the same wording, address and QR code."""
+        staff = await self._staff(request)
+        kind = kind_in(request)
+        pdf = printable_pdf(
+            staff.framework,
+            kind,
+            organisation=staff.opened.context.grantee.organisation,
+            period=staff.period,
+            link=await self.online_link(staff, kind),
+        )
+        response = web.Response(body=pdf, content_type="application/pdf")
+        name = f"{SLUGS[kind]}-form-{staff.period}".replace(" ", "-").lower()
+        response.headers["Content-Disposition"] = f'attachment; filename="{_safe(name)}.pdf"'
+        return response
+
     async def set_status(self, request: web.Request) -> web.Response:
         """Pause, close or reopen an online form; the hub then says what changed."""
         opened, form = await self.gate.posted(request)
@@ -162,3 +180,8 @@ class ParticipantStaffPages:
         status = next(s for s in FORM_STATUSES if s == wanted)
         await set_form_status(staff.grantee_id, staff.period, kind, status, now=self.clock())
         raise web.HTTPSeeOther(f"{staff.base}?changed={SLUGS[kind]}")
+
+
+def _safe(name: str) -> str:
+    """A file name made only of letters, digits and dashes: a period is what a funder typed."""
+    return "".join(c if c.isascii() and (c.isalnum() or c == "-") else "-" for c in name)

@@ -4,6 +4,7 @@ keyed in (and taken back), held forms reviewed; and links that must change nothi
 from __future__ import annotations
 
 import html
+import io
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
+from pypdf import PdfReader
 
 import storage
 from bot.channels.web.participant_keying import undo_check
@@ -105,6 +107,16 @@ async def test_the_hub_counts_forms_and_links_each_kind(world: WebWorld, client:
         policy = printed.headers["Content-Security-Policy"]
         assert "style-src 'sha256-" in policy and "script" not in policy
         assert "default-src 'none'" in policy and "'unsafe-inline'" not in policy
+        assert f'href="{hub.path}/form/{slug}/pdf"' in hub.text
+        async with client.session.get(client.base_url + hub.path + f"/form/{slug}/pdf") as pdf:
+            assert pdf.status == 200 and pdf.content_type == "application/pdf"
+            assert (
+                f'filename="{slug}-form-{PERIOD.lower().replace(" ", "-")}.pdf"'
+                in (pdf.headers["Content-Disposition"])
+            )
+            reader = PdfReader(io.BytesIO(await pdf.read()))
+        words = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+        assert "To what extent do you agree or disagree" in words and online in words
     assert hub.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
     assert "<script" not in hub.text
     # the questions the forms' figures fill point to the forms
