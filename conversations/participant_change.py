@@ -44,6 +44,8 @@ class PairedChange:
     mean_change: float | None = None  # scores only: follow-up minus baseline
     ci_low: float | None = None  # 95% confidence interval of the mean change
     ci_high: float | None = None
+    total: float = 0.0  # scores only: the sum of the differences and of their squares, so that
+    squares: float = 0.0  # grantees' changes pool by adding
 
     evidence = "paired: the same people before and after"
 
@@ -96,7 +98,16 @@ def _change(item: ParticipantItem, pairs: list[tuple[str, str]]) -> PairedChange
             half = t_critical(len(diffs) - 1) * statistics.stdev(diffs) / math.sqrt(len(diffs))
             low, high = mean - half, mean + half
         return PairedChange(
-            item.id, len(diffs), better, len(diffs) - better - worse, worse, mean, low, high
+            item.id,
+            len(diffs),
+            better,
+            len(diffs) - better - worse,
+            worse,
+            mean,
+            low,
+            high,
+            float(sum(diffs)),
+            float(sum(d * d for d in diffs)),
         )
     counted = set(item.counts)
     into = sum(before not in counted and after in counted for before, after in pairs)
