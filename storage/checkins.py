@@ -70,6 +70,7 @@ SELECT c.id AS c_id, c.round_id AS c_round_id, c.grantee_id AS c_grantee_id,
        g.email AS g_email, g.slack_user_id AS g_slack_user_id, g.timezone AS g_timezone,
        g.activity_type AS g_activity_type, g.local_authority AS g_local_authority,
        g.active AS g_active, g.away_until AS g_away_until, g.email_failing AS g_email_failing,
+       g.grant_amount AS g_grant_amount,
        r.period AS r_period, r.opened_at AS r_opened_at, r.due_at AS r_due_at,
        r.closes_at AS r_closes_at, r.closed_at AS r_closed_at,
        p.slug AS p_slug, p.name AS p_name, p.framework_id AS p_framework_id,
@@ -131,6 +132,7 @@ def context_of(row: dict[str, Any]) -> CheckInContext:
         active=bool(row["g_active"]),
         away_until=sql.day(row["g_away_until"]),
         email_failing=bool(row["g_email_failing"]),
+        grant_amount=None if row["g_grant_amount"] is None else float(row["g_grant_amount"]),
     )
     rnd = Round(
         id=checkin.round_id,
