@@ -13,7 +13,7 @@ from conversations.business_case import Assumptions, wellbys_for
 from conversations.change_summary import pounds
 from conversations.digests import MANY_GROUPS, Indicator, Pooled, figure_of, pooled_text
 from conversations.framework import Framework, Question
-from conversations.participant_change import CodedAnswer, paired_changes
+from conversations.participant_change import Move, changes_from_moves
 from conversations.participant_figures import AnswerCount, figures_from_counts
 from conversations.participant_items import ParticipantItem
 from conversations.pooled_change import (
@@ -144,7 +144,7 @@ def business_lines(
 
 def form_cells(
     framework: Framework,
-    coded: Mapping[int, Sequence[CodedAnswer]],
+    moves: Mapping[int, Sequence[Move]],
     counts: Mapping[int, Sequence[AnswerCount]],
     funder_of: Mapping[int, str],
     activity_of: Mapping[int, str],
@@ -157,12 +157,12 @@ def form_cells(
     by_activity: dict[str, dict[str, dict[str, ChangeMoments]]] = defaultdict(
         lambda: defaultdict(dict)
     )
-    for grantee_id, answers in coded.items():
+    for grantee_id, found in moves.items():
         funder = funder_of.get(grantee_id)
         if funder is None:
             continue
         activity = activity_of.get(grantee_id, "")
-        for item_id, paired in paired_changes(framework, answers).items():
+        for item_id, paired in changes_from_moves(framework, found).items():
             part = ChangeMoments.of([paired])
             change[item_id][funder] = change[item_id].get(funder, ChangeMoments()) + part
             cell = by_activity[item_id][activity]
@@ -174,8 +174,8 @@ def form_cells(
         if funder is None:
             continue
         figures = figures_from_counts(framework, rows, {}, held=0)
-        for kind, found in (("baseline", figures.baseline), ("follow_up", figures.follow_up)):
-            for item_id, fig in found.items():
+        for kind, figs in (("baseline", figures.baseline), ("follow_up", figures.follow_up)):
+            for item_id, fig in figs.items():
                 y = fig.total if item_id in scores else fig.counted
                 level_part = Moments.of([(float(y), fig.respondents)])
                 level = levels[kind].setdefault(item_id, {})

@@ -1,4 +1,4 @@
-"""Participants' forms read for many grantees at once: coded answers to pair, answer counts."""
+"""Participants' forms read for many grantees at once, grouped in SQL: pairs' moves, answers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from conversations.participant_change import CodedAnswer
+from conversations.participant_change import Move
 from conversations.participant_figures import AnswerCount
 from storage import sql
 
@@ -49,19 +49,27 @@ class FormScope:
         return " AND ".join(clauses) or "1 = 1", params
 
 
-_CODED = (
-    "SELECT r.grantee_id AS grantee_id, r.pair_key AS pair_key, r.kind AS kind, "
-    "a.item_id AS item_id, a.value AS value "
+# Each person's latest answer to each item on each kind of form (a window over the pairing key),
+# then baseline joined to follow-up and people counted per pair of answers: a grantee's change
+# leaves the database as a few rows per item, however many people filled in forms.
+_MOVES = (
+    "WITH latest AS (SELECT r.grantee_id AS grantee_id, r.pair_key AS pair_key, "
+    "r.kind AS kind, a.item_id AS item_id, a.value AS value, ROW_NUMBER() OVER ("
+    "PARTITION BY r.grantee_id, r.pair_key, r.kind, a.item_id "
+    "ORDER BY r.received_at DESC, r.id DESC) AS newest "
     "FROM participant_response r JOIN participant_answer a ON a.response_id = r.id "
-    "WHERE r.held = ? AND r.pair_key IS NOT NULL AND r.framework = ? AND {where} "
-    "ORDER BY r.received_at, r.id"
+    "WHERE r.held = ? AND r.pair_key IS NOT NULL AND r.framework = ? AND {where}) "
+    "SELECT b.grantee_id AS grantee_id, b.item_id AS item_id, b.value AS before_value, "
+    "f.value AS after_value, COUNT(*) AS people FROM latest b JOIN latest f "
+    "ON f.grantee_id = b.grantee_id AND f.pair_key = b.pair_key AND f.item_id = b.item_id "
+    "WHERE b.kind = ? AND f.kind = ? AND b.newest = 1 AND f.newest = 1 "
+    "GROUP BY b.grantee_id, b.item_id, b.value, f.value"
 )
 
 
-async def coded_answers_by_grantee(
-    framework_key: str, scope: FormScope
-) -> dict[int, list[CodedAnswer]]:
-    """Answers on counted forms that carry a participant code, oldest first, per grantee.
+async def moves_by_grantee(framework_key: str, scope: FormScope) -> dict[int, list[Move]]:
+    """Per grantee, how many people paired by their code went from each baseline answer to
+    each follow-up answer, item by item (each person's latest form of each kind).
 
     Only forms of this framework (`<id>@<version>`) are read: change is only ever worked out
     between answers to the same questions. Held forms are left out.
@@ -69,12 +77,13 @@ async def coded_answers_by_grantee(
     where, params = scope.where()
     conn = sql.connection()
     rows = await conn.execute_query_dict(
-        sql.spelled(conn, _CODED.format(where=where)), [False, framework_key, *params]
+        sql.spelled(conn, _MOVES.format(where=where)),
+        [False, framework_key, *params, "baseline", "follow_up"],
     )
-    out: dict[int, list[CodedAnswer]] = defaultdict(list)
+    out: dict[int, list[Move]] = defaultdict(list)
     for r in rows:
         out[int(r["grantee_id"])].append(
-            CodedAnswer(r["pair_key"], r["kind"], r["item_id"], r["value"])
+            Move(r["item_id"], r["before_value"], r["after_value"], int(r["people"]))
         )
     return dict(out)
 

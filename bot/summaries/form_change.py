@@ -9,11 +9,11 @@ from conversations.change_summary import participant_change
 from conversations.change_views import ParticipantChange
 from conversations.digest_change import FormCells, form_cells
 from conversations.framework import Framework
-from conversations.participant_change import paired_changes
+from conversations.participant_change import changes_from_moves
 from conversations.participant_figures import figures_from_counts
 from conversations.pooling import Cell, Moments
 from storage import participants
-from storage.participant_pools import FormScope, answer_counts_by_grantee, coded_answers_by_grantee
+from storage.participant_pools import FormScope, answer_counts_by_grantee, moves_by_grantee
 from storage.records import CheckInContext
 
 NO_FORMS = FormCells({}, {}, {}, {})
@@ -64,8 +64,8 @@ async def grantee_change(
         scope = FormScope(
             grantee_ids=[grantee.id], follow_up_period=period, baseline_periods=baseline_periods
         )
-        coded = await coded_answers_by_grantee(framework.key, scope)
-        paired = paired_changes(framework, coded.get(grantee.id, []))
+        moves = await moves_by_grantee(framework.key, scope)
+        paired = changes_from_moves(framework, moves.get(grantee.id, []))
     return participant_change(
         framework,
         paired,
@@ -87,9 +87,9 @@ async def digest_cells(
         return NO_FORMS
     ids = sorted(activity_of)
     scope = FormScope(grantee_ids=ids, follow_up_period=period, baseline_periods=baseline_periods)
-    coded = await coded_answers_by_grantee(framework.key, scope)
+    moves = await moves_by_grantee(framework.key, scope)
     counts = await answer_counts_by_grantee(grantee_ids=ids, period=period)
-    return form_cells(framework, coded, counts, dict.fromkeys(ids, funder), activity_of)
+    return form_cells(framework, moves, counts, dict.fromkeys(ids, funder), activity_of)
 
 
 async def evidence_cells(
@@ -103,9 +103,9 @@ async def evidence_cells(
     if not framework.participant_items:
         return NO_FORMS
     scope = FormScope(programme_ids=programme_ids)
-    coded = await coded_answers_by_grantee(framework.key, scope)
+    moves = await moves_by_grantee(framework.key, scope)
     counts = await answer_counts_by_grantee(programme_ids=programme_ids)
-    return form_cells(framework, coded, counts, funder_of, activity_of)
+    return form_cells(framework, moves, counts, funder_of, activity_of)
 
 
 def cost_cell(

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import statistics
+from collections import Counter
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,7 +13,13 @@ from hypothesis import strategies as st
 from conversations.business_case import Assumptions, wellbys_for
 from conversations.change_summary import item_change, participant_change, signed
 from conversations.framework import load_builtin
-from conversations.participant_change import CodedAnswer, paired_changes
+from conversations.participant_change import (
+    CodedAnswer,
+    Move,
+    changes_from_moves,
+    paired_changes,
+    t_critical,
+)
 from conversations.participant_figures import AnswerCount, figures_from_counts
 
 FW = load_builtin("social_cohesion_v1")
@@ -137,3 +147,25 @@ def test_wellbys_are_linear_in_the_change_and_keep_its_interval(
     assert value.wellbys == pytest.approx(change.mean_change * share * change.pairs)
     assert value.low is not None and value.high is not None
     assert value.low <= value.wellbys + 1e-9 <= value.high + 2e-9
+
+
+@given(st.lists(st.tuples(st.integers(0, 10), st.integers(0, 10)), min_size=2, max_size=80))
+def test_change_from_grouped_moves_is_the_person_by_person_arithmetic(
+    people: list[tuple[int, int]],
+) -> None:
+    typed = [(str(b), str(a)) for b, a in people]
+    change = paired_changes(FW, pairs_of("life_satisfaction", typed))
+    diffs = [a - b for b, a in people]
+    found = change["life_satisfaction"]
+    assert (found.pairs, found.better, found.worse) == (
+        len(diffs),
+        sum(d > 0 for d in diffs),
+        sum(d < 0 for d in diffs),
+    )
+    assert found.mean_change == pytest.approx(statistics.fmean(diffs))
+    half = t_critical(len(diffs) - 1) * statistics.stdev(diffs) / math.sqrt(len(diffs))
+    assert found.ci_low == pytest.approx(statistics.fmean(diffs) - half, abs=1e-9)
+    assert found.ci_high == pytest.approx(statistics.fmean(diffs) + half, abs=1e-9)
+    grouped = Counter((str(b), str(a)) for b, a in people)
+    moves = [Move("life_satisfaction", b, a, n) for (b, a), n in grouped.items()]
+    assert changes_from_moves(FW, moves)["life_satisfaction"] == found

@@ -14,7 +14,7 @@ from conversations import uncertainty as u
 from conversations.digest_change import business_lines, form_cells, with_change
 from conversations.digests import MANY_GROUPS, Indicator, indicator
 from conversations.framework import load_builtin
-from conversations.participant_change import CodedAnswer, PairedChange, paired_changes
+from conversations.participant_change import CodedAnswer, Move, PairedChange, paired_changes
 from conversations.participant_figures import AnswerCount
 from conversations.pooled_change import ChangeMoments, PooledChange, pooled_change
 from conversations.pooling import Moments
@@ -89,18 +89,14 @@ def test_a_pooled_change_follows_the_rules_of_every_pooled_cell() -> None:
     assert isinstance(shown, PooledChange) and (shown.pairs, shown.grantees) == (50, 5)
 
 
-def _grantee_forms(n: int, *, agree_after: bool) -> list[CodedAnswer]:
-    """n people: disagree at baseline, agree (or not) at follow-up; life 5 -> 6."""
-    answers = []
-    for p in range(n):
-        after = "tend_to_agree" if agree_after else "tend_to_disagree"
-        answers += [
-            CodedAnswer(f"p{p}", "baseline", "get_on_well", "tend_to_disagree"),
-            CodedAnswer(f"p{p}", "follow_up", "get_on_well", after),
-            CodedAnswer(f"p{p}", "baseline", "life_satisfaction", "5"),
-            CodedAnswer(f"p{p}", "follow_up", "life_satisfaction", str(6 + p % 2)),
-        ]
-    return answers
+def _grantee_forms(n: int, *, agree_after: bool) -> list[Move]:
+    """n people: disagree at baseline, agree (or not) at follow-up; life 5 -> 6 or 7 in turn."""
+    after = "tend_to_agree" if agree_after else "tend_to_disagree"
+    return [
+        Move("get_on_well", "tend_to_disagree", after, n),
+        Move("life_satisfaction", "5", "6", (n + 1) // 2),
+        Move("life_satisfaction", "5", "7", n // 2),
+    ]
 
 
 def _indicators() -> list[Indicator]:
@@ -113,12 +109,12 @@ def _indicators() -> list[Indicator]:
 
 
 def test_outcomes_by_activity_type_compare_change_where_it_is_shown() -> None:
-    coded = {g: _grantee_forms(12, agree_after=g % 2 == 0) for g in range(12)}
+    moves = {g: _grantee_forms(12, agree_after=g % 2 == 0) for g in range(12)}
     activity = {g: ("arts" if g < 6 else "food") for g in range(12)}
     funder = dict.fromkeys(range(12), "Northern Trust")
     funder[99] = "Northern Trust"
-    coded[99] = _grantee_forms(40, agree_after=True)  # not in the figures: never pooled
-    cells = form_cells(FW, coded, {}, {g: funder[g] for g in range(12)}, activity)
+    moves[99] = _grantee_forms(40, agree_after=True)  # not in the figures: never pooled
+    cells = form_cells(FW, moves, {}, {g: funder[g] for g in range(12)}, activity)
     p1, p7 = with_change(FW, _indicators(), cells)
     assert p1.change is not None and isinstance(p1.change.figure, PooledChange)
     assert p1.change.text.startswith("50% better, 50% the same, 0% worse (n = 145 people")
@@ -136,7 +132,7 @@ def test_outcomes_by_activity_type_compare_change_where_it_is_shown() -> None:
 
 
 def test_too_few_grantees_hide_the_change_with_the_reason_and_levels_are_labelled_weaker() -> None:
-    coded = {g: _grantee_forms(12, agree_after=True) for g in range(4)}
+    moves = {g: _grantee_forms(12, agree_after=True) for g in range(4)}
     counts = {
         g: [
             AnswerCount("baseline", "get_on_well", "tend_to_agree", 5),
@@ -147,7 +143,7 @@ def test_too_few_grantees_hide_the_change_with_the_reason_and_levels_are_labelle
         for g in range(6)
     }
     funder = dict.fromkeys(range(6), "Northern Trust")
-    cells = form_cells(FW, coded, counts, funder, dict.fromkeys(range(6), "arts"))
+    cells = form_cells(FW, moves, counts, funder, dict.fromkeys(range(6), "arts"))
     p1, p7 = with_change(FW, _indicators(), cells)
     assert p1.change is not None and p1.change.text == "not shown: fewer than 5 grantees"
     assert p1.activity_compares == "level"  # levels, as before, where change is not shown

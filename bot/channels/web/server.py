@@ -111,4 +111,3 @@ class WebServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-
