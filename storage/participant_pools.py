@@ -50,20 +50,22 @@ class FormScope:
 
 
 # Each person's latest answer to each item on each kind of form (a window over the pairing key),
-# then baseline joined to follow-up and people counted per pair of answers: a grantee's change
-# leaves the database as a few rows per item, however many people filled in forms.
+# baseline and follow-up side by side per person (a self-join would be planned badly from the
+# window's row estimate), then people counted per pair of answers: a grantee's change leaves the
+# database as a few rows per item, however many people filled in forms.
 _MOVES = (
-    "WITH latest AS (SELECT r.grantee_id AS grantee_id, r.pair_key AS pair_key, "
-    "r.kind AS kind, a.item_id AS item_id, a.value AS value, ROW_NUMBER() OVER ("
+    "SELECT grantee_id, item_id, before_value, after_value, COUNT(*) AS people FROM ("
+    "SELECT grantee_id, pair_key, item_id, MAX(CASE WHEN kind = ? THEN value END) AS before_value, "
+    "MAX(CASE WHEN kind = ? THEN value END) AS after_value FROM ("
+    "SELECT r.grantee_id AS grantee_id, r.pair_key AS pair_key, r.kind AS kind, "
+    "a.item_id AS item_id, a.value AS value, ROW_NUMBER() OVER ("
     "PARTITION BY r.grantee_id, r.pair_key, r.kind, a.item_id "
     "ORDER BY r.received_at DESC, r.id DESC) AS newest "
     "FROM participant_response r JOIN participant_answer a ON a.response_id = r.id "
-    "WHERE r.held = ? AND r.pair_key IS NOT NULL AND r.framework = ? AND {where}) "
-    "SELECT b.grantee_id AS grantee_id, b.item_id AS item_id, b.value AS before_value, "
-    "f.value AS after_value, COUNT(*) AS people FROM latest b JOIN latest f "
-    "ON f.grantee_id = b.grantee_id AND f.pair_key = b.pair_key AND f.item_id = b.item_id "
-    "WHERE b.kind = ? AND f.kind = ? AND b.newest = 1 AND f.newest = 1 "
-    "GROUP BY b.grantee_id, b.item_id, b.value, f.value"
+    "WHERE r.held = ? AND r.pair_key IS NOT NULL AND r.framework = ? AND {where}) ranked "
+    "WHERE newest = 1 GROUP BY grantee_id, pair_key, item_id) people "
+    "WHERE before_value IS NOT NULL AND after_value IS NOT NULL "
+    "GROUP BY grantee_id, item_id, before_value, after_value"
 )
 
 
@@ -78,7 +80,7 @@ async def moves_by_grantee(framework_key: str, scope: FormScope) -> dict[int, li
     conn = sql.connection()
     rows = await conn.execute_query_dict(
         sql.spelled(conn, _MOVES.format(where=where)),
-        [False, framework_key, *params, "baseline", "follow_up"],
+        ["baseline", "follow_up", False, framework_key, *params],
     )
     out: dict[int, list[Move]] = defaultdict(list)
     for r in rows:
