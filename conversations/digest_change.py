@@ -13,8 +13,8 @@ from conversations.business_case import Assumptions, wellbys_for
 from conversations.change_summary import pounds
 from conversations.digests import MANY_GROUPS, Indicator, Pooled, figure_of, pooled_text
 from conversations.framework import Framework, Question
-from conversations.participant_change import Move, changes_from_moves
-from conversations.participant_figures import AnswerCount, figures_from_counts
+from conversations.participant_change import Move, PairedChange, changes_from_moves
+from conversations.participant_figures import AnswerCount
 from conversations.participant_items import ParticipantItem
 from conversations.pooled_change import (
     ChangeCell,
@@ -22,6 +22,7 @@ from conversations.pooled_change import (
     PooledChange,
     as_cell,
     change_line,
+    pooled_change,
     wellbys_text,
 )
 from conversations.pooling import Cell, Moments
@@ -142,47 +143,72 @@ def business_lines(
         yield value.money_note if value.money is None else f"Valued at {pounds(value.money)}."
 
 
-def form_cells(
+def change_cells(
     framework: Framework,
     moves: Mapping[int, Sequence[Move]],
-    counts: Mapping[int, Sequence[AnswerCount]],
     funder_of: Mapping[int, str],
     activity_of: Mapping[int, str],
-) -> FormCells:
-    """Each grantee's forms (by grantee id) folded into pooled cells, each grantee a cluster.
-
-    Grantees missing from `funder_of` are left out (not in the figures).
-    """
-    change: dict[str, dict[str, ChangeMoments]] = defaultdict(dict)
-    by_activity: dict[str, dict[str, dict[str, ChangeMoments]]] = defaultdict(
-        lambda: defaultdict(dict)
-    )
+) -> tuple[dict[str, ChangeCell], dict[str, dict[str, ChangeCell]]]:
+    """Each grantee's paired change (from its moves, by grantee id) pooled per item, overall
+    and by activity type, each grantee a cluster. Grantees not in `funder_of` are left out."""
+    overall: dict[tuple[str, str], list[PairedChange]] = defaultdict(list)
+    by_activity: dict[tuple[str, str, str], list[PairedChange]] = defaultdict(list)
     for grantee_id, found in moves.items():
         funder = funder_of.get(grantee_id)
         if funder is None:
             continue
         activity = activity_of.get(grantee_id, "")
         for item_id, paired in changes_from_moves(framework, found).items():
-            part = ChangeMoments.of([paired])
-            change[item_id][funder] = change[item_id].get(funder, ChangeMoments()) + part
-            cell = by_activity[item_id][activity]
-            cell[funder] = cell.get(funder, ChangeMoments()) + part
-    levels: dict[str, dict[str, dict[str, Moments]]] = {"baseline": {}, "follow_up": {}}
-    scores = {i.id for i in framework.participant_items if i.kind == "score"}
-    for grantee_id, rows in counts.items():
-        funder = funder_of.get(grantee_id)
-        if funder is None:
-            continue
-        figures = figures_from_counts(framework, rows, {}, held=0)
-        for kind, figs in (("baseline", figures.baseline), ("follow_up", figures.follow_up)):
-            for item_id, fig in figs.items():
-                y = fig.total if item_id in scores else fig.counted
-                level_part = Moments.of([(float(y), fig.respondents)])
-                level = levels[kind].setdefault(item_id, {})
-                level[funder] = level.get(funder, Moments()) + level_part
-    return FormCells(
-        change=dict(change),
-        change_by_activity={k: dict(v) for k, v in by_activity.items()},
-        baseline=levels["baseline"],
-        follow_up=levels["follow_up"],
+            overall[item_id, funder].append(paired)
+            by_activity[item_id, activity, funder].append(paired)
+    change: dict[str, dict[str, ChangeMoments]] = defaultdict(dict)
+    for (item_id, funder), changes in overall.items():
+        change[item_id][funder] = ChangeMoments.of(changes)
+    activities: dict[str, dict[str, dict[str, ChangeMoments]]] = defaultdict(
+        lambda: defaultdict(dict)
     )
+    for (item_id, activity, funder), changes in by_activity.items():
+        activities[item_id][activity][funder] = ChangeMoments.of(changes)
+    return dict(change), {k: dict(v) for k, v in activities.items()}
+
+
+def level_cells(
+    framework: Framework,
+    counts: Mapping[int, Sequence[AnswerCount]],
+    funder_of: Mapping[int, str],
+) -> tuple[Mapping[str, Cell], Mapping[str, Cell]]:
+    """(baseline, follow-up) levels on each grantee's forms pooled per item, each grantee a
+    cluster (y its counted answers or its scores' sum, n its respondents)."""
+    items = {i.id: i for i in framework.participant_items}
+    sums: dict[tuple[int, str, str], list[float]] = {}
+    for grantee_id, rows in counts.items():
+        if grantee_id not in funder_of:
+            continue
+        for row in rows:
+            item = items.get(row.item_id)
+            if item is None:
+                continue
+            tally = sums.setdefault((grantee_id, row.kind, row.item_id), [0.0, 0])
+            tally[1] += row.forms
+            if item.kind == "score":
+                tally[0] += int(row.value) * row.forms
+            elif row.value in item.counts:
+                tally[0] += row.forms
+    clusters: dict[tuple[str, str, str], list[tuple[float, int]]] = defaultdict(list)
+    for (grantee_id, kind, item_id), (y, n) in sums.items():
+        clusters[kind, item_id, funder_of[grantee_id]].append((y, int(n)))
+    levels: dict[str, dict[str, dict[str, Moments]]] = {"baseline": {}, "follow_up": {}}
+    for (kind, item_id, funder), found in clusters.items():
+        levels[kind].setdefault(item_id, {})[funder] = Moments.of(found)
+    return levels["baseline"], levels["follow_up"]
+
+
+def needing_levels(framework: Framework, change: Mapping[str, ChangeCell]) -> list[str]:
+    """Items asked at baseline and follow-up whose pooled paired change is not shown: only for
+    these are forms' levels (the weaker evidence) read and given."""
+    return [
+        i.id
+        for i in framework.participant_items
+        if "baseline" in i.forms
+        and not isinstance(pooled_change(i, change.get(i.id)), PooledChange)
+    ]

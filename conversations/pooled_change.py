@@ -38,13 +38,17 @@ class ChangeMoments:
     @staticmethod
     def of(changes: Iterable[PairedChange]) -> ChangeMoments:
         """From each grantee's paired change on the item (one per grantee)."""
-        total = ChangeMoments()
-        for c in changes:
-            if c.pairs:
-                y = c.total if c.mean_change is not None else float(c.better - c.worse)
-                part = ChangeMoments(Moments.of([(y, c.pairs)]), c.better, c.worse, c.squares)
-                total = total + part
-        return total
+        found = [c for c in changes if c.pairs]
+        clusters = [
+            (c.total if c.mean_change is not None else float(c.better - c.worse), c.pairs)
+            for c in found
+        ]
+        return ChangeMoments(
+            Moments.of(clusters),
+            sum(c.better for c in found),
+            sum(c.worse for c in found),
+            sum(c.squares for c in found),
+        )
 
     def __add__(self, other: ChangeMoments) -> ChangeMoments:
         return ChangeMoments(

@@ -99,15 +99,17 @@ _COUNTS = (
 
 
 async def answer_counts_by_grantee(
-    grantee_ids: Sequence[int] | None = None,
-    programme_ids: Sequence[int] | None = None,
-    period: str | None = None,
+    scope: FormScope, period: str | None = None, item_ids: Sequence[str] | None = None
 ) -> dict[int, list[AnswerCount]]:
-    """Counts per kind, item and answer of each grantee's counted forms (one period, or all)."""
-    where, params = FormScope(grantee_ids, programme_ids).where()
+    """Counts per kind, item and answer of each grantee's counted forms: one period or all,
+    every item or these (the scope's grantees and programmes only)."""
+    where, params = FormScope(scope.grantee_ids, scope.programme_ids).where()
     if period is not None:
         where += " AND r.period = ?"
         params.append(period)
+    if item_ids is not None:
+        where += f" AND r.item_id IN ({sql.placeholders(len(item_ids))})"
+        params += list(item_ids)
     conn = sql.connection()
     rows = await conn.execute_query_dict(
         sql.spelled(conn, _COUNTS.format(where=where)), [False, *params]

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from conversations import benchmarks as b
 from conversations.change_summary import participant_change
 from conversations.change_views import ParticipantChange
-from conversations.digest_change import FormCells, form_cells
+from conversations.digest_change import FormCells, change_cells, level_cells, needing_levels
 from conversations.framework import Framework
 from conversations.participant_change import changes_from_moves
 from conversations.participant_figures import figures_from_counts
@@ -87,9 +87,7 @@ async def digest_cells(
         return NO_FORMS
     ids = sorted(activity_of)
     scope = FormScope(grantee_ids=ids, follow_up_period=period, baseline_periods=baseline_periods)
-    moves = await moves_by_grantee(framework.key, scope)
-    counts = await answer_counts_by_grantee(grantee_ids=ids, period=period)
-    return form_cells(framework, moves, counts, dict.fromkeys(ids, funder), activity_of)
+    return await _cells(framework, scope, period, dict.fromkeys(ids, funder), activity_of)
 
 
 async def evidence_cells(
@@ -103,9 +101,26 @@ async def evidence_cells(
     if not framework.participant_items:
         return NO_FORMS
     scope = FormScope(programme_ids=programme_ids)
+    return await _cells(framework, scope, None, funder_of, activity_of)
+
+
+async def _cells(
+    framework: Framework,
+    scope: FormScope,
+    period: str | None,
+    funder_of: Mapping[int, str],
+    activity_of: Mapping[int, str],
+) -> FormCells:
     moves = await moves_by_grantee(framework.key, scope)
-    counts = await answer_counts_by_grantee(programme_ids=programme_ids)
-    return form_cells(framework, moves, counts, funder_of, activity_of)
+    change, by_activity = change_cells(framework, moves, funder_of, activity_of)
+    baseline: Mapping[str, Cell] = {}
+    follow_up: Mapping[str, Cell] = {}
+    items = needing_levels(framework, change)
+    if items:  # levels only where no paired change is shown: they are the weaker evidence
+        where = FormScope(scope.grantee_ids, scope.programme_ids)
+        counts = await answer_counts_by_grantee(where, period, items)
+        baseline, follow_up = level_cells(framework, counts, funder_of)
+    return FormCells(change, by_activity, baseline, follow_up)
 
 
 def cost_cell(

@@ -72,9 +72,11 @@ async def test_answer_counts_per_grantee_leave_held_forms_out(grantees: list[Gra
     await _form(alder, "2026-03", "follow_up", None, 1, belong="very_strongly")
     await p.hold([await _form(alder, "2026-03", "follow_up", None, 2, belong="not_at_all")])
     await _form(birch, "2026-04", "baseline", None, 3, belong="not_at_all")
-    counts = await answer_counts_by_grantee(grantee_ids=[alder.id, birch.id], period="2026-03")
+    counts = await answer_counts_by_grantee(FormScope([alder.id, birch.id]), "2026-03")
     assert {
         g: [(c.kind, c.item_id, c.value, c.forms) for c in rows] for g, rows in counts.items()
     } == {alder.id: [("follow_up", "belong", "very_strongly", 2)]}
-    everything = await answer_counts_by_grantee(grantee_ids=[birch.id])
+    everything = await answer_counts_by_grantee(FormScope([birch.id]))
     assert [c.value for c in everything[birch.id]] == ["not_at_all"]
+    other_items = await answer_counts_by_grantee(FormScope([birch.id]), item_ids=["lonely"])
+    assert other_items == {}

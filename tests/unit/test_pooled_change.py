@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Mapping, Sequence
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,7 +12,14 @@ from hypothesis import strategies as st
 from conversations import benchmarks as b
 from conversations import pooling as pl
 from conversations import uncertainty as u
-from conversations.digest_change import business_lines, form_cells, with_change
+from conversations.digest_change import (
+    FormCells,
+    business_lines,
+    change_cells,
+    level_cells,
+    needing_levels,
+    with_change,
+)
 from conversations.digests import MANY_GROUPS, Indicator, indicator
 from conversations.framework import load_builtin
 from conversations.participant_change import CodedAnswer, Move, PairedChange, paired_changes
@@ -99,6 +107,17 @@ def _grantee_forms(n: int, *, agree_after: bool) -> list[Move]:
     ]
 
 
+def form_cells(
+    moves: Mapping[int, Sequence[Move]],
+    counts: Mapping[int, Sequence[AnswerCount]],
+    funder_of: Mapping[int, str],
+    activity_of: Mapping[int, str],
+) -> FormCells:
+    change, by_activity = change_cells(FW, moves, funder_of, activity_of)
+    baseline, follow_up = level_cells(FW, counts, funder_of)
+    return FormCells(change, by_activity, baseline, follow_up)
+
+
 def _indicators() -> list[Indicator]:
     p1, p7 = FW.question("P1"), FW.question("P7")
     cell = {"Northern Trust": Moments.of([(20.0, 30)] * 6)}
@@ -114,8 +133,9 @@ def test_outcomes_by_activity_type_compare_change_where_it_is_shown() -> None:
     funder = dict.fromkeys(range(12), "Northern Trust")
     funder[99] = "Northern Trust"
     moves[99] = _grantee_forms(40, agree_after=True)  # not in the figures: never pooled
-    cells = form_cells(FW, moves, {}, {g: funder[g] for g in range(12)}, activity)
+    cells = form_cells(moves, {}, {g: funder[g] for g in range(12)}, activity)
     p1, p7 = with_change(FW, _indicators(), cells)
+    assert "get_on_well" not in needing_levels(FW, cells.change)  # no levels read for it
     assert p1.change is not None and isinstance(p1.change.figure, PooledChange)
     assert p1.change.text.startswith("50% better, 50% the same, 0% worse (n = 145 people")
     assert "from 12 grantees" in p1.change.text
@@ -143,8 +163,10 @@ def test_too_few_grantees_hide_the_change_with_the_reason_and_levels_are_labelle
         for g in range(6)
     }
     funder = dict.fromkeys(range(6), "Northern Trust")
-    cells = form_cells(FW, moves, counts, funder, dict.fromkeys(range(6), "arts"))
+    cells = form_cells(moves, counts, funder, dict.fromkeys(range(6), "arts"))
     p1, p7 = with_change(FW, _indicators(), cells)
+    assert needing_levels(FW, cells.change)[:2] == ["get_on_well", "belong"]
+    assert "met_people" not in needing_levels(FW, cells.change)  # follow-up only: no levels
     assert p1.change is not None and p1.change.text == "not shown: fewer than 5 grantees"
     assert p1.activity_compares == "level"  # levels, as before, where change is not shown
     assert p1.unpaired.startswith("Baseline forms: 50%, 95% CI ")
