@@ -185,3 +185,28 @@ def test_pooled_cost_per_participant_follows_the_rules() -> None:
     (line,) = business_lines(FW, [], enough)
     assert line.startswith("Cost per participant: \u00a3275 (the grants of the 5 grantees")
     assert pl.withheld_reason(enough) is None
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["Northern Trust", "Southern Trust", "Eastern Trust"]),
+        st.lists(st.integers(1, 40), min_size=1, max_size=8),
+        min_size=1,
+    )
+)
+def test_a_shown_pooled_change_survives_any_funder_taking_its_own_grantees_away(
+    people: dict[str, list[int]],
+) -> None:
+    """Each funder knows its own grantees' forms' totals: what is left must be showable too."""
+    cell = {
+        f: ChangeMoments.of([life_change([1] * n) for n in sizes]) for f, sizes in people.items()
+    }
+    figure = pooled_change(LIFE, cell)
+    if not isinstance(figure, PooledChange):
+        return
+    for funder in cell:
+        rest = {f: c for f, c in cell.items() if f != funder}
+        if rest:
+            left = pl.merged(c.moments for c in rest.values())
+            assert pl.primary(left) is None
+            assert left.grantees >= pl.MIN_GRANTEES and left.largest <= left.n / 2
