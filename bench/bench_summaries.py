@@ -7,6 +7,7 @@ Targets: digest <= 2 s, grantee summary <= 100 ms, pooled evidence <= 5 s, peak 
 fresh process so its peak memory is the summaries' alone.
 
     python bench/bench_summaries.py                   # prints a Markdown section
+    BENCH_FORMS=10 python bench/bench_summaries.py    # and 10 people's paired forms a grantee
     python bench/bench_summaries.py measure DB_URL    (used internally; prints JSON)
 """
 
@@ -66,6 +67,15 @@ QUESTIONS = [
 ]  # 20 answers per check-in
 START = datetime(2024, 1, 8, 9, 0, tzinfo=UTC)
 TARGETS = {"digest": 2.0, "summary": 0.1, "evidence": 5.0, "peak_mb": 300.0}
+# BENCH_FORMS=N gives every grantee N participants with a baseline form in the last round but
+# one and a follow-up in the last, paired by code (0, the default: no participant forms)
+FORMS = int(os.environ.get("BENCH_FORMS", "0"))
+FORM_ITEMS = {
+    "get_on_well": ("definitely_agree", "tend_to_agree", "tend_to_disagree", "definitely_disagree"),
+    "belong": ("very_strongly", "fairly_strongly", "not_very_strongly", "not_at_all_strongly"),
+    "lonely": ("often_always", "some_of_the_time", "occasionally", "hardly_ever", "never"),
+    "life_satisfaction": tuple(str(v) for v in range(11)),
+}
 
 
 def answer_values(rng: random.Random) -> Iterator[tuple[str, Any]]:
@@ -105,7 +115,7 @@ def generate(grantees: int) -> Iterator[tuple[str, tuple[Any, ...]]]:
     rng = random.Random(2026)
     programmes = max(1, grantees // PER_PROGRAMME)
     yield "funder", (1, "bench-funder", "Bench Funder")
-    checkin_id = answer_id = 0
+    checkin_id = answer_id = response_id = form_answer_id = 0
     for p in range(1, programmes + 1):
         yield (
             "programme",
@@ -193,6 +203,28 @@ def generate(grantees: int) -> Iterator[tuple[str, tuple[Any, ...]]]:
                             done,
                         ),
                     )
+        if not FORMS:
+            continue
+        last = f"{2024 + (ROUNDS - 1) // 4} Q{(ROUNDS - 1) % 4 + 1}"
+        before = f"{2024 + (ROUNDS - 2) // 4} Q{(ROUNDS - 2) % 4 + 1}"
+        for g in range(first, first + PER_PROGRAMME):
+            for person in range(FORMS):
+                for kind, period, days in (("baseline", before, 95), ("follow_up", last, 185)):
+                    response_id += 1
+                    received = (START + timedelta(days=days, minutes=person)).isoformat()
+                    yield (
+                        "participant_response",
+                        (response_id, g, period, kind, "keyed", "social_cohesion_v1@1",
+                         received, False, None, f"pk{g}x{person}", None, f"s{response_id}",
+                         len(FORM_ITEMS)),
+                    )  # fmt: skip
+                    for item, options in FORM_ITEMS.items():
+                        form_answer_id += 1
+                        value = options[rng.randrange(len(options))]
+                        yield (
+                            "participant_answer",
+                            (form_answer_id, response_id, item, value, g, period, kind, False),
+                        )
 
 
 COLUMNS = {
@@ -213,6 +245,11 @@ COLUMNS = {
         "id, checkin_id, question_id, question_version, value, raw_text, channel, skipped, "
         "answered_at"
     ),
+    "participant_response": (
+        "id, grantee_id, period, kind, channel, framework, received_at, held, age_band, "
+        "pair_key, source_key, signature, answered"
+    ),
+    "participant_answer": "id, response_id, item_id, value, grantee_id, period, kind, held",
 }
 
 
@@ -304,6 +341,7 @@ async def measure(url: str) -> dict[str, float]:
         digest = await funder_digest("programme-2", None, now=now)
         digest_s = time.perf_counter() - started
         assert digest.indicators and len(digest.response.completed) == PER_PROGRAMME
+        assert not FORMS or any(i.change for i in digest.indicators)
         timings = []
         rng = random.Random(7)
         for _ in range(21):
@@ -313,10 +351,12 @@ async def measure(url: str) -> dict[str, float]:
             summary = await grantee_summary(latest)
             timings.append(time.perf_counter() - started)
             assert summary.indicators[0].peers is not None
+            assert not FORMS or summary.participants is not None
         started = time.perf_counter()
         evidence = await pooled_evidence()
         evidence_s = time.perf_counter() - started
         assert evidence.indicators
+        assert not FORMS or any(i.change for i in evidence.indicators)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "digest": digest_s,
@@ -371,7 +411,14 @@ def main() -> None:
         "trend over 8 rounds, funnel points, outcomes by activity type). Summary: median of 20 "
         "grantee summaries (max in brackets). Evidence: every programme pooled, grantees as "
         "clusters, checked against each funder. Peak: the measuring process's maximum resident "
-        "memory.",
+        "memory."
+        + (
+            f" With {FORMS} participants' paired baseline and follow-up forms per grantee "
+            f"({len(FORM_ITEMS)} answers each), so that summaries, digests and evidence pair "
+            "them and pool their change."
+            if FORMS
+            else ""
+        ),
         "",
         "Targets at 5,000 grantees: digest <= 2 s, summary <= 100 ms, evidence <= 5 s, "
         "peak <= 300 MB.",

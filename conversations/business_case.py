@@ -40,6 +40,8 @@ class WellbeingValue:
     assumptions: str
     money: float | None  # None while the value per WELLBY is unconfirmed
     money_note: str
+    low: float | None = None  # the 95% interval of `wellbys`, from that of the mean change
+    high: float | None = None
 
 
 def cost_per_participant(grant_amount: float | None, participants: int | None) -> float | None:
@@ -55,15 +57,37 @@ def wellbeing_value(
     """WELLBYs from a paired life satisfaction change; None without a paired mean change."""
     if change.mean_change is None or change.pairs < 2:
         return None
+    interval = None
+    if change.ci_low is not None and change.ci_high is not None:
+        interval = (change.ci_low, change.ci_high)
+    return wellbys_for(change.mean_change, change.pairs, interval, assumptions)
+
+
+def wellbys_for(
+    mean_change: float,
+    people: int,
+    interval: tuple[float, float] | None = None,
+    assumptions: Assumptions | None = None,
+) -> WellbeingValue:
+    """WELLBYs for `people` whose life satisfaction changed by `mean_change` on average (and
+    its 95% interval, when known): the same arithmetic for one grantee or a pooled figure."""
     a = assumptions or Assumptions()
-    per_person = change.mean_change * a.attribution * (1 - a.deadweight) * a.duration_years
-    wellbys = per_person * change.pairs
+    share = a.attribution * (1 - a.deadweight) * a.duration_years
+    per_person = mean_change * share
+    wellbys = per_person * people
     money = None if WELLBY_VALUE_GBP is None else wellbys * WELLBY_VALUE_GBP
+    low, high = (
+        (None, None)
+        if interval is None
+        else (interval[0] * share * people, interval[1] * share * people)
+    )
     return WellbeingValue(
         wellbys,
         per_person,
-        change.pairs,
+        people,
         a.describe(),
         money,
         WELLBY_VALUE_WHY_NOT if money is None else "",
+        low,
+        high,
     )

@@ -11,6 +11,7 @@ from conversations import national as nf
 from conversations import pooling as pl
 from conversations import uncertainty as u
 from conversations.framework import Framework, NumberQuestion, Question
+from conversations.pooled_change import ChangeLine
 from conversations.pooling import Cell, Moments
 from conversations.summaries import (
     CAVEAT,
@@ -83,9 +84,12 @@ class Indicator:
     national: NationalFigure | None
     trend: tuple[PooledLine, ...]
     trend_sentence: str
-    by_activity: tuple[PooledLine, ...]
+    by_activity: tuple[PooledLine | ChangeLine, ...]  # change where paired change is shown
     activity_note: str
     funnel: Funnel | None = None
+    change: ChangeLine | None = None  # paired change from participants' forms, or why not
+    unpaired: str = ""  # forms' baseline and follow-up levels where no paired change is shown
+    activity_compares: str = "level"  # or "change"
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,7 @@ class FunderDigest:
     indicators: tuple[Indicator, ...]
     stories: tuple[Quote, ...]
     caveat: str = CAVEAT
+    business: tuple[str, ...] = ()  # cost per participant and wellbeing, where shown
 
     @property
     def headlines(self) -> tuple[Indicator, ...]:
@@ -157,6 +162,7 @@ class PooledEvidence:
     grantees: int
     indicators: tuple[Indicator, ...]
     caveat: str = CAVEAT
+    business: tuple[str, ...] = ()
 
 
 def figure_of(q: Question, cell: Cell | None) -> Pooled | b.Withheld:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-import statistics
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -44,6 +44,8 @@ class PairedChange:
     mean_change: float | None = None  # scores only: follow-up minus baseline
     ci_low: float | None = None  # 95% confidence interval of the mean change
     ci_high: float | None = None
+    total: float = 0.0  # scores only: the sum of the differences and of their squares, so that
+    squares: float = 0.0  # grantees' changes pool by adding
 
     evidence = "paired: the same people before and after"
 
@@ -76,33 +78,57 @@ def paired_changes(framework: Framework, answers: Iterable[CodedAnswer]) -> dict
     for answer in answers:  # in the order received, so a later form replaces an earlier one
         if answer.item_id in items:
             latest.setdefault((answer.item_id, answer.pair_key), {})[answer.kind] = answer.value
-    by_item: dict[str, list[tuple[str, str]]] = {}
+    moves: Counter[tuple[str, str, str]] = Counter()
     for (item_id, _), kinds in latest.items():
         if "baseline" in kinds and "follow_up" in kinds:
-            by_item.setdefault(item_id, []).append((kinds["baseline"], kinds["follow_up"]))
-    return {item_id: _change(items[item_id], pairs) for item_id, pairs in by_item.items()}
+            moves[item_id, kinds["baseline"], kinds["follow_up"]] += 1
+    return changes_from_moves(framework, (Move(*key, people) for key, people in moves.items()))
 
 
-def _change(item: ParticipantItem, pairs: list[tuple[str, str]]) -> PairedChange:
+@dataclass(frozen=True)
+class Move:
+    """How many people paired on an item went from one answer to another (a GROUP BY row)."""
+
+    item_id: str
+    before: str
+    after: str
+    people: int
+
+
+def changes_from_moves(framework: Framework, moves: Iterable[Move]) -> dict[str, PairedChange]:
+    """Each item's paired change from counts of people per (baseline, follow-up) answer: what
+    pairing in SQL returns, so only a few rows per grantee and item leave the database."""
+    items = {i.id: i for i in framework.participant_items}
+    by_item: dict[str, list[Move]] = {}
+    for move in moves:
+        if move.item_id in items and move.people > 0:
+            by_item.setdefault(move.item_id, []).append(move)
+    return {item_id: _change(items[item_id], found) for item_id, found in by_item.items()}
+
+
+def _change(item: ParticipantItem, moves: list[Move]) -> PairedChange:
+    pairs = sum(m.people for m in moves)
     if item.kind == "score":
-        diffs = [int(after) - int(before) for before, after in pairs]
-        better = sum(d > 0 for d in diffs)
-        worse = sum(d < 0 for d in diffs)
+        diffs = [(int(m.after) - int(m.before), m.people) for m in moves]
+        better = sum(w for d, w in diffs if d > 0)
+        worse = sum(w for d, w in diffs if d < 0)
         if item.lower_is_better:
             better, worse = worse, better
-        mean = statistics.fmean(diffs)
+        total = float(sum(d * w for d, w in diffs))
+        squares = float(sum(d * d * w for d, w in diffs))
+        mean = total / pairs
         low = high = None
-        if len(diffs) >= 2:
-            half = t_critical(len(diffs) - 1) * statistics.stdev(diffs) / math.sqrt(len(diffs))
+        if pairs >= 2:
+            spread = math.sqrt(max(squares - pairs * mean * mean, 0.0) / (pairs - 1))
+            half = t_critical(pairs - 1) * spread / math.sqrt(pairs)
             low, high = mean - half, mean + half
-        return PairedChange(
-            item.id, len(diffs), better, len(diffs) - better - worse, worse, mean, low, high
-        )
+        same = pairs - better - worse
+        return PairedChange(item.id, pairs, better, same, worse, mean, low, high, total, squares)
     counted = set(item.counts)
-    into = sum(before not in counted and after in counted for before, after in pairs)
-    out = sum(before in counted and after not in counted for before, after in pairs)
+    into = sum(m.people for m in moves if m.before not in counted and m.after in counted)
+    out = sum(m.people for m in moves if m.before in counted and m.after not in counted)
     better, worse = (out, into) if item.lower_is_better else (into, out)
-    return PairedChange(item.id, len(pairs), better, len(pairs) - better - worse, worse)
+    return PairedChange(item.id, pairs, better, pairs - better - worse, worse)
 
 
 def unpaired_changes(framework: Framework, figures: FormFigures) -> dict[str, UnpairedChange]:

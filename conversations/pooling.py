@@ -39,12 +39,22 @@ class Moments:
 
     @staticmethod
     def of(clusters: Iterable[tuple[float, int]]) -> Moments:
-        """From each grantee's (y, n)."""
-        total = Moments()
+        """From each grantee's (y, n): the sums taken in one pass (digests and evidence fold
+        thousands of grantees, and a Moments for each would cost more than the sums)."""
+        grantees = n_sum = largest = 0
+        y_sum = yy = yn = nn = share = share2 = 0.0
         for y, n in clusters:
             if n > 0:
-                total = total + Moments(1, y, n, y * y, y * n, n * n, n, y / n, (y / n) ** 2)
-        return total
+                grantees += 1
+                y_sum += y
+                n_sum += n
+                yy += y * y
+                yn += y * n
+                nn += n * n
+                largest = max(largest, n)
+                share += y / n
+                share2 += (y / n) ** 2
+        return Moments(grantees, y_sum, n_sum, yy, yn, nn, largest, share, share2)
 
     def __add__(self, other: Moments) -> Moments:
         return Moments(

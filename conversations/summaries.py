@@ -10,6 +10,7 @@ from conversations import benchmarks as b
 from conversations import national as nf
 from conversations import uncertainty as u
 from conversations.benchmarks import Observation, PeerFigure, Withheld
+from conversations.change_views import ParticipantChange
 from conversations.framework import (
     CountQuestion,
     Framework,
@@ -81,6 +82,7 @@ class GranteeSummary:
     indicators: tuple[IndicatorSummary, ...]
     outputs: tuple[OutputSummary, ...]
     caveat: str = CAVEAT
+    participants: ParticipantChange | None = None  # change from the grantee's own forms
 
 
 # ---- which questions -----------------------------------------------------------------------

@@ -65,7 +65,8 @@ GRANTEE_COLUMNS = """g.programme_id AS g_programme_id, g.name AS g_name,
        g.organisation AS g_organisation, g.email AS g_email,
        g.slack_user_id AS g_slack_user_id, g.timezone AS g_timezone,
        g.activity_type AS g_activity_type, g.local_authority AS g_local_authority,
-       g.active AS g_active, g.away_until AS g_away_until, g.email_failing AS g_email_failing"""
+       g.active AS g_active, g.away_until AS g_away_until, g.email_failing AS g_email_failing,
+       g.grant_amount AS g_grant_amount"""
 PROGRAMME_COLUMNS = """p.slug AS p_slug, p.name AS p_name, p.framework_id AS p_framework_id,
        p.framework_version AS p_framework_version, p.framework_toml AS p_framework_toml,
        p.contacts AS p_contacts, p.activity_types AS p_activity_types,
@@ -151,6 +152,7 @@ def grantee_of(row: dict[str, Any], grantee_id: int) -> Grantee:
         active=bool(row["g_active"]),
         away_until=sql.day(row["g_away_until"]),
         email_failing=bool(row["g_email_failing"]),
+        grant_amount=None if row["g_grant_amount"] is None else float(row["g_grant_amount"]),
     )
 
 

@@ -54,9 +54,7 @@ async def upsert_grantees(programme_id: int, specs: Sequence[GranteeSpec]) -> Im
                     created += 1
                     continue
                 # a concurrent import created it first: update theirs instead
-                row = existing[email] = await m.Grantee.get(
-                    programme_id=programme_id, email=email
-                )
+                row = existing[email] = await m.Grantee.get(programme_id=programme_id, email=email)
             changed = [name for name, value in values.items() if getattr(row, name) != value]
             if changed:
                 for name in changed:

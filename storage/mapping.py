@@ -18,9 +18,7 @@ from storage.records import (
 
 
 def contacts_json(contacts: tuple[ContactSpec, ...]) -> list[dict[str, Any]]:
-    return [
-        {"name": c.name, "email": c.email, "slack_user_id": c.slack_user_id} for c in contacts
-    ]
+    return [{"name": c.name, "email": c.email, "slack_user_id": c.slack_user_id} for c in contacts]
 
 
 def programme(row: m.Programme, funder: m.Funder) -> Programme:

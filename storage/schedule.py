@@ -253,9 +253,9 @@ async def round_events(round_id: int) -> dict[str, datetime]:
 async def rounds_past(field: str, now: datetime) -> list[Round]:
     """Open rounds whose `due_at` or `closes_at` has passed."""
     assert field in ("due_at", "closes_at")
-    rows = await m.Round.filter(
-        **{f"{field}__lte": utc(now), "closed_at__isnull": True}
-    ).order_by(field, "id")
+    rows = await m.Round.filter(**{f"{field}__lte": utc(now), "closed_at__isnull": True}).order_by(
+        field, "id"
+    )
     return [mapping.round_(row) for row in rows]
 
 
@@ -292,9 +292,7 @@ async def preferences(grantee_ids: Sequence[int]) -> dict[int, tuple[str | None,
 
 async def unanswered(round_id: int) -> list[tuple[Grantee, str]]:
     """Active grantees of the round who have not completed, with their check-in's status."""
-    rows = await m.CheckIn.filter(round_id=round_id, grantee__active=True).select_related(
-        "grantee"
-    )
+    rows = await m.CheckIn.filter(round_id=round_id, grantee__active=True).select_related("grantee")
     return sorted(
         (
             (mapping.grantee(row.grantee), row.status)

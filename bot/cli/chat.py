@@ -61,4 +61,3 @@ def _lines() -> Iterator[str]:
             yield input("> ")
         except EOFError:
             return
-

@@ -104,4 +104,3 @@ def export(
     config = settings_from(settings)
     table = run(config, lambda: export_programme(programme, format.lower(), out, long=long))
     plain(f"Wrote {len(table.rows)} row(s) and {len(table.header)} column(s) to {out}")
-

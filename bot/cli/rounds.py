@@ -97,4 +97,3 @@ def round_status(
     out.print(table)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     out.print(f"{len(report.rows)} grantee(s): {summary}.")
-

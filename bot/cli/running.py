@@ -50,6 +50,7 @@ def demo(
 
 # ---- summaries, digests, evidence and exports -------------------------------------------------
 
+
 def email_send(programme: ProgrammeSlug, settings: SettingsPath = None) -> None:
     """Email each grantee's check-in for the open round (once per round; completed ones skipped)."""
 
@@ -64,4 +65,3 @@ def email_send(programme: ProgrammeSlug, settings: SettingsPath = None) -> None:
             "Some emails could not be sent yet; `checkins serve` keeps retrying them "
             f"(relay: {config.email.relay})."
         )
-

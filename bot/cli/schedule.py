@@ -19,7 +19,6 @@ schedule_app = typer.Typer(help="When rounds open and who is asked and reminded 
 grantee_app = typer.Typer(help="One grantee's availability.")
 
 
-
 def _local(moment: datetime | None, zone: str, *, short: bool = False) -> str:
     if moment is None:
         return ""

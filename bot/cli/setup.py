@@ -71,7 +71,6 @@ def grantees_import(file: Path, programme: ProgrammeSlug, settings: SettingsPath
     out.print(f"Imported {file}: {result.created} new grantee(s), {result.updated} updated.")
 
 
-
 def check_config(settings: SettingsPath = None) -> None:
     """Print the effective configuration, with secrets masked."""
     config = settings_from(settings)
@@ -81,4 +80,3 @@ def check_config(settings: SettingsPath = None) -> None:
     for key, value, source in describe_settings(config):
         table.add_row(key, value, source)
     out.print(table)
-

@@ -151,9 +151,7 @@ async def run_slack_demo(directory: Path, out: Console) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     # the demo's grantees answer in milliseconds: Slack's limits at a scripted pace
-    standin = SlackStandIn(
-        {u: SlackUser(u, e) for u, e, _ in PEOPLE}, limits=scripted_limits()
-    )
+    standin = SlackStandIn({u: SlackUser(u, e) for u, e, _ in PEOPLE}, limits=scripted_limits())
     standin.users[STRANGER] = SlackUser(STRANGER, "visitor@example.org")
     await standin.start()
     settings = Settings(

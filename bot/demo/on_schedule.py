@@ -27,10 +27,24 @@ from storage.records import GranteeSpec
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 START = datetime(2027, 1, 3, 10, 0, tzinfo=ZoneInfo("UTC"))  # the 2027 Q1 round is due
 HOME = [
-    GranteeSpec("Amina Hussain", "Unity Through Food", "amina@unitythroughfood.example.org",
-                None, "Europe/London", "food", "Bradford"),
-    GranteeSpec("Raj Patel", "Belgrave Arts Collective", "raj@belgravearts.example.org", None,
-                "Europe/London", "arts", "Leicester"),
+    GranteeSpec(
+        "Amina Hussain",
+        "Unity Through Food",
+        "amina@unitythroughfood.example.org",
+        None,
+        "Europe/London",
+        "food",
+        "Bradford",
+    ),
+    GranteeSpec(
+        "Raj Patel",
+        "Belgrave Arts Collective",
+        "raj@belgravearts.example.org",
+        None,
+        "Europe/London",
+        "arts",
+        "Leicester",
+    ),
 ]
 ABROAD = [
     GranteeSpec(name, org, email, None, zone, activity, place)

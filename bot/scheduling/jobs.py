@@ -29,6 +29,8 @@ from storage.records import CheckInContext, OpenedRound, Programme, Round
 log = logging.getLogger(__name__)
 # a round is created about a day before its first local send; it may still open this late
 OPENING_SLACK = timedelta(days=1)
+
+
 class ScheduleError(AdminError):
     """A programme's [schedule] cannot be used; the message says which key and what to write."""
 

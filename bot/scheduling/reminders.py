@@ -67,9 +67,7 @@ class Reminders:
 
     async def tell_contacts(self, rnd: Round, *, now: datetime, zone: ZoneInfo) -> int:
         """Tell each contact (email) and the programme's Slack channel who has not answered."""
-        programme = next(
-            p for p in await storage.list_programmes() if p.id == rnd.programme_id
-        )
+        programme = next(p for p in await storage.list_programmes() if p.id == rnd.programme_id)
         rows = [r for r in await storage.round_status(rnd.id) if r.checkin is not None]
         due_day = rnd.due_at.astimezone(zone).date() if rnd.due_at else None
         missing: list[str] = []

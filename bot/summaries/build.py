@@ -10,10 +10,12 @@ import storage
 from bot.admin.operations import AdminError, programme
 from bot.conversation.frameworks import framework_for
 from bot.summaries import digest_cells as dc
+from bot.summaries import form_change as fc
 from bot.summaries.round_observations import RoundObservations, observations
 from conversations import benchmarks as b
 from conversations import digests as d
 from conversations import summaries as s
+from conversations.digest_change import business_lines, with_change
 from conversations.framework import Framework, Question, TextQuestion
 from conversations.pooling import Cell
 from storage.aggregates import (
@@ -64,7 +66,13 @@ async def grantee_summary(
     for rid, period in earlier:  # oldest first, so the latest earlier answer wins
         for obs in observations(framework, [r for r in mine if r.round_id == rid]):
             previous[obs.question_id] = (period, obs)
-    return s.grantee_summary(
+    change = await fc.grantee_change(
+        framework,
+        context,
+        fc.periods_so_far(rounds, context.round.id),
+        fc.unique_participants(framework, round_observations, context.grantee.id),
+    )
+    summary = s.grantee_summary(
         framework,
         grantee_id=context.grantee.id,
         grantee_name=context.grantee.name,
@@ -75,6 +83,7 @@ async def grantee_summary(
         previous=previous,
         local_authority=context.grantee.local_authority,
     )
+    return replace(summary, participants=change)
 
 
 async def summary_for_grantee(
@@ -193,6 +202,13 @@ async def funder_digest(
         funnels=dc.funnel_points(framework, current),
         local_authorities=pooled_places,
     )
+    in_figures = {o.grantee_id: str(activity_of.get(o.grantee_id)) for o in current}
+    periods = [period_label for _, period_label, _ in rounds]
+    forms = await fc.digest_cells(framework, funder, in_figures, rnd.period, periods)
+    indicators = with_change(framework, indicators, forms)
+    grants = {line.grantee.id: line.grantee.grant_amount for line in statuses}
+    grants = {gid: grants.get(gid) for gid in in_figures}
+    cost = fc.cost_cell(framework, current, grants, funder)
     texts = [q for q in framework.questions if isinstance(q, TextQuestion)]
     answers = await text_answers(rnd.id, [q.id for q in texts])
     flagged = {q.id for q in texts if q.flags_incident}
@@ -209,6 +225,7 @@ async def funder_digest(
         stories=tuple(
             d.Quote(a.organisation, a.text) for a in answers if a.question_id not in flagged
         ),
+        business=tuple(business_lines(framework, indicators, cost)),
     )
 
 
@@ -225,14 +242,17 @@ async def pooled_evidence() -> d.PooledEvidence:
     programmes = await storage.list_programmes()
     groups: dict[tuple[str, int], tuple[Framework, dict[int, str]]] = {}
     places: dict[tuple[str, int], list[str]] = defaultdict(list)  # grantees' councils
+    funder_of: dict[int, str] = {}  # grantee id -> its programme's funder
+    activity_of: dict[int, str] = {}
     for p in programmes:
         framework = framework_for(p)
         key = (framework.id, framework.version)
         groups.setdefault(key, (framework, {}))[1][p.id] = p.funder_name
-        places[key] += [
-            g.local_authority for g in await storage.list_grantees(p.id, active_only=False)
-        ]
+        for g in await storage.list_grantees(p.id, active_only=False):
+            places[key].append(g.local_authority)
+            funder_of[g.id], activity_of[g.id] = p.funder_name, g.activity_type
     indicators: list[d.Indicator] = []
+    business: list[str] = []
     for key, (framework, funders) in groups.items():
         by_activity, by_period, overall, periods = await dc.evidence_cells(framework, funders)
         found = d.outcome_indicators(
@@ -246,6 +266,9 @@ async def pooled_evidence() -> d.PooledEvidence:
             trend_is_breakdown=True,
             local_authorities=places[key],
         )
+        forms = await fc.evidence_cells(framework, sorted(funders), funder_of, activity_of)
+        found = with_change(framework, found, forms)
+        business += business_lines(framework, found)
         if len(groups) > 1:
             found = tuple(
                 replace(i, title=f"{i.title} ({framework.title}, version {framework.version})")
@@ -254,5 +277,8 @@ async def pooled_evidence() -> d.PooledEvidence:
         indicators += found
     grantees = await reporting_grantees()
     return d.PooledEvidence(
-        programmes=len(programmes), grantees=grantees, indicators=tuple(indicators)
+        programmes=len(programmes),
+        grantees=grantees,
+        indicators=tuple(indicators),
+        business=tuple(business),
     )

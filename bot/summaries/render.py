@@ -16,6 +16,7 @@ Images = Mapping[str, str]  # question id -> img src (cid:... in email, data: UR
 # rows in the one chart a Slack DM shows; beyond this the image gets too tall to read at a glance
 SLACK_CHART_ROWS = 6
 _ALT_TEXT_LIMIT = 1000  # files.getUploadURLExternal's alt_txt
+SECTION_LIMIT = 3000  # characters in a Block Kit section's text
 
 
 class SummaryRenderer:
@@ -128,6 +129,7 @@ def summary_blocks(summary: GranteeSummary, text: str) -> list[dict[str, Any]]:
             source = f" <{i.national.source_url}|Source>" if i.national.source_url else ""
             lines.append(f"{i.national.sentence}{source}")
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
+    blocks += participant_blocks(summary)
     outputs = "\n".join(f"• {o.sentence}" for o in summary.outputs)
     blocks.append(
         {"type": "section", "text": {"type": "mrkdwn", "text": f"*Your activity*\n{outputs}"}}
@@ -135,6 +137,30 @@ def summary_blocks(summary: GranteeSummary, text: str) -> list[dict[str, Any]]:
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": summary.caveat}]})
     # Slack allows 50 blocks and 3,000 characters a section; summaries stay well inside both
     return blocks[:50]
+
+
+def participant_blocks(summary: GranteeSummary) -> list[dict[str, Any]]:
+    """Sections for the change among the grantee's participants and the business case."""
+    pc = summary.participants
+    if pc is None:
+        return []
+    sections = []
+    if pc.paired:
+        lines = [f"• *{c.title}*: {c.sentence}" for c in pc.paired]
+        sections.append(["*Change among your participants*", *lines, f"_{pc.paired_note}_"])
+    if pc.unpaired:
+        lines = [f"• *{c.title}*: {c.sentence}" for c in pc.unpaired]
+        sections.append(
+            ["*Unpaired comparisons (weaker evidence)*", *lines, f"_{pc.unpaired_note}_"]
+        )
+    if pc.held:
+        sections.append([pc.held])
+    if pc.business:
+        sections.append(["*The business case*", *pc.business])
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:SECTION_LIMIT]}}
+        for lines in sections
+    ]
 
 
 def summary_payload(

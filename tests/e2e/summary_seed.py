@@ -36,9 +36,13 @@ async def programme(
 
 
 async def grantees(
-    target: Programme, people: list[tuple[str, str]], local_authority: str = "Leeds"
+    target: Programme,
+    people: list[tuple[str, str]],
+    local_authority: str = "Leeds",
+    grants: Mapping[str, float] | None = None,
 ) -> None:
-    """people: (organisation, activity type); emails come from the organisation's name."""
+    """people: (organisation, activity type); emails come from the organisation's name;
+    `grants`: grant amounts in pounds by organisation, where known."""
     await storage.upsert_grantees(
         target.id,
         [
@@ -50,6 +54,7 @@ async def grantees(
                 timezone="Europe/London",
                 activity_type=activity,
                 local_authority=local_authority,
+                grant_amount=(grants or {}).get(org),
             )
             for org, activity in people
         ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from bot.summaries.build import summary_for_grantee
+from bot.conversation.frameworks import framework_for
+from bot.summaries.build import funder_digest, summary_for_grantee
 from bot.summaries.render import (
     SummaryRenderer,
     data_uris,
@@ -21,7 +23,10 @@ from bot.summaries.render import (
     summary_charts,
 )
 from storage.records import Programme
+from tests.e2e import summary_seed as seed
 from tests.e2e.test_summaries import bridges, q4_digest
+from tests.e2e.test_summary_change import WHEN, grantee, my_people, peer_forms
+from tests.support.participant_forms import paired_people
 
 __all__ = ["bridges"]  # the fixture, shared with the summary tests
 
@@ -99,3 +104,33 @@ async def test_a_grantees_summary_reads_with_its_intervals(
     charts = browser.find_elements(By.CSS_SELECTOR, "img[alt^='Chart:']")
     assert len(charts) >= 4
     assert (ARTIFACTS / "summary.png").stat().st_size > 10_000
+
+
+async def test_change_from_participants_forms_reads_on_the_rendered_pages(
+    bridges: Programme, browser: webdriver.Chrome
+) -> None:
+    await peer_forms(bridges, 6)
+    me = await grantee(bridges, "Unity Kitchen")
+    await paired_people(
+        framework_for(bridges),
+        me.id,
+        my_people(),
+        baseline_period="2026 Q2",
+        follow_up_period="2026 Q3",
+        now=WHEN,
+    )
+    digest = await funder_digest("bridges", "2026 Q3", now=seed.START + timedelta(days=400))
+    html = SummaryRenderer().digest_html(digest, data_uris(digest_charts(digest.indicators)))
+    text = rendered(browser, html, "digest-change")
+    glance = text[: text.index("\nResponses\n")]
+    assert (
+        "Change among the same people (paired forms): 50% better, 50% the same, 0% worse "
+        "(n = 60 people paired, from 6 grantees)." in glance
+    )
+    assert "The business case" in text and "WELLBYs for each person paired" in text
+    summary = await summary_for_grantee("unity.kitchen@example.org")
+    html = SummaryRenderer().summary_html(summary, data_uris(summary_charts(summary)))
+    text = rendered(browser, html, "summary-change")
+    assert "Change among your participants" in text
+    assert "on average up 1.2 points (95% interval +1.0 to +1.5), which is better." in text
+    assert "Wellbeing: 11.6 WELLBYs (95% interval 9.2 to 14.0)" in text

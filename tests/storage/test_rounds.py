@@ -89,9 +89,7 @@ async def test_round_status_counts_answers_per_grantee(
     programme: Programme, grantees: list[Grantee], opened: OpenedRound
 ) -> None:
     by_email = {g.email: g for g in grantees}
-    checkins = {
-        row.grantee_id: row for row in await m.CheckIn.filter(round_id=opened.round.id)
-    }
+    checkins = {row.grantee_id: row for row in await m.CheckIn.filter(round_id=opened.round.id)}
     amir = checkins[by_email["amir@alder.org"].id]
     cara = checkins[by_email["cara@cedar.org"].id]
     await storage.save_step(

@@ -114,8 +114,9 @@ async def test_changing_an_answer_keeps_old_and_new_in_the_audit(checkin: CheckI
     )
     assert (stored["notes"].value, stored["notes"].skipped) == ("great", False)
     history = await storage.answer_history(checkin.id)
-    changes = [(h.question_id, h.old_value, h.new_value, h.old_skipped, h.new_skipped)
-               for h in history]
+    changes = [
+        (h.question_id, h.old_value, h.new_value, h.old_skipped, h.new_skipped) for h in history
+    ]
     assert changes == [
         ("participants", None, 12, None, False),
         ("notes", None, None, None, True),

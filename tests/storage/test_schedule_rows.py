@@ -71,7 +71,10 @@ async def test_snooze_mute_and_away(opened: OpenedRound, grantees: list[Grantee]
     lines = {line.grantee.id: line for line in await storage.schedule_lines(opened.round.id)}
     line = lines[amir.id]
     assert (line.next_at, line.snoozed_until, line.muted, line.channel) == (
-        later(300), later(300), True, "email"
+        later(300),
+        later(300),
+        True,
+        "email",
     )
     assert line.grantee.away_until == NOW.date() + timedelta(days=9)
 

@@ -261,4 +261,3 @@ def build_app(bot: SlackBot, settings: SlackSettings, listeners: InFlight) -> As
         await listeners.run(work())
 
     return app
-
