@@ -153,7 +153,9 @@ def test_check_config_masks_secrets_and_bad_values_name_the_key(tmp_path: Path) 
     assert secret not in result.output and "database.url" in result.output
 
 
-def test_db_upgrade_applies_migrations_once(settings_file: Path) -> None:
+def test_db_upgrade_applies_migrations_once(tmp_path: Path, empty_db_url: str) -> None:
+    settings_file = tmp_path / "settings.toml"
+    settings_file.write_text(f'[database]\nurl = "{empty_db_url}"\n')
     code, output = run(settings_file, "db", "upgrade")
     assert code == 0 and "Applied" in output and "0001_initial" in output
     code, output = run(settings_file, "db", "upgrade")

@@ -111,11 +111,18 @@ async def _unique_keys() -> set[tuple[str, tuple[str, ...]]]:
     return keys
 
 
-async def test_connect_migrates_an_empty_database(db: str) -> None:
+async def test_connect_migrates_an_empty_database(empty_db_url: str) -> None:
+    async with storage.database(empty_db_url):
+        assert await _tables() == TABLES
+        applied = await _rows('SELECT app, name FROM "tortoise_migrations"')
+        assert [(r["app"], r["name"]) for r in applied] == [("models", n) for n in MIGRATIONS]
+        assert await storage.ping()
+
+
+async def test_the_tests_migrated_databases_are_as_connect_makes_them(db: str) -> None:
     assert await _tables() == TABLES
     applied = await _rows('SELECT app, name FROM "tortoise_migrations"')
     assert [(r["app"], r["name"]) for r in applied] == [("models", n) for n in MIGRATIONS]
-    assert await storage.ping()
 
 
 async def test_every_unique_constraint_is_in_the_schema(db: str) -> None:
@@ -124,10 +131,10 @@ async def test_every_unique_constraint_is_in_the_schema(db: str) -> None:
     assert ("tortoise_migrations", ("app", "name")) in keys
 
 
-async def test_upgrade_applies_once_then_is_a_no_op(db_url: str) -> None:
-    assert await storage.upgrade(db_url) == MIGRATIONS
-    assert await storage.upgrade(db_url) == []
-    async with storage.database(db_url):
+async def test_upgrade_applies_once_then_is_a_no_op(empty_db_url: str) -> None:
+    assert await storage.upgrade(empty_db_url) == MIGRATIONS
+    assert await storage.upgrade(empty_db_url) == []
+    async with storage.database(empty_db_url):
         assert await _tables() == TABLES
 
 
