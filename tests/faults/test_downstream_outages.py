@@ -46,9 +46,12 @@ async def test_outages_delay_messages_and_lose_or_repeat_none(
             await asyncio.sleep(SERVER_ERRORS)
             standin.fail_for(RATE_LIMITED, "ratelimited", status=429, retry_after=1)
             await asyncio.sleep(RELAY_DOWN - SERVER_ERRORS)
+            # taken at once: the status command below takes seconds on a busy machine, and
+            # Slack's refusals end meanwhile
+            delivered_during = (list(sink.messages), standin.posts())
             waiting = await _waiting(postgres_url)
             during = await checkins(settings, "status", "--max-wait", "0")
-            assert sink.messages == [] and standin.posts() == []
+            assert delivered_during == ([], [])
             await sink.start()  # back, on the same port
             load = Load(live(service), standin, sink)
             running = asyncio.create_task(load.run(people))
@@ -115,8 +118,9 @@ def _errors(refused: list[Call]) -> list[str]:
 
 
 # Calls reaching the stand-in this soon after a `ratelimited` answer were already on their way
-# when it was given (the service sends several at once); the service cannot recall them.
-IN_FLIGHT_SECONDS = 0.1
+# when it was given (the service sends several at once); the service cannot recall them. On a
+# machine busy with other work such a call can take a few tenths of a second to arrive.
+IN_FLIGHT_SECONDS = 0.3
 
 
 def _calls_inside_pauses(calls: list[tuple[float, Call]]) -> list[str]:
