@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from tortoise.queryset import QuerySet
 
-from storage import mapping, plans, sql
+from storage import framework_texts, mapping, plans, sql
 from storage import models as m
 from storage.errors import NotFound
 from storage.grantees import normalise_email
@@ -60,7 +61,8 @@ async def open_checkins_for_slack_user(slack_user_id: str) -> list[CheckInContex
     return await contexts_of(_open().filter(grantee__slack_user_id=slack_user_id))
 
 
-# a check-in with its grantee, round, programme and funder, one row each (context_of reads it)
+# a check-in with its grantee, round, programme and funder, one row each (context_of reads it);
+# the programme's framework text (tens of KB) only when this process does not hold it yet
 _CONTEXT_SELECT = """
 SELECT c.id AS c_id, c.round_id AS c_round_id, c.grantee_id AS c_grantee_id,
        c.status AS c_status, c.state AS c_state, c.version AS c_version,
@@ -73,7 +75,8 @@ SELECT c.id AS c_id, c.round_id AS c_round_id, c.grantee_id AS c_grantee_id,
        r.period AS r_period, r.opened_at AS r_opened_at, r.due_at AS r_due_at,
        r.closes_at AS r_closes_at, r.closed_at AS r_closed_at,
        p.slug AS p_slug, p.name AS p_name, p.framework_id AS p_framework_id,
-       p.framework_version AS p_framework_version, p.framework_toml AS p_framework_toml,
+       p.framework_version AS p_framework_version, {framework_text},
+       p.framework_sha256 AS p_framework_sha256,
        p.contacts AS p_contacts, p.activity_types AS p_activity_types,
        p.schedule AS p_schedule, p.digest_slack_channel AS p_digest_slack_channel,
        f.slug AS f_slug, f.name AS f_name
@@ -83,12 +86,18 @@ JOIN round r ON r.id = c.round_id
 JOIN programme p ON p.id = r.programme_id
 JOIN funder f ON f.id = p.funder_id
 """
-_CONTEXT_SQL = _CONTEXT_SELECT + "WHERE c.id = ?\n"
+
+
+@lru_cache(maxsize=64)
+def _context_select(known_texts: int, also: str = "") -> str:
+    select = _CONTEXT_SELECT.replace("{framework_text}", framework_texts.column(known_texts))
+    return select.replace("SELECT ", f"SELECT {also}, ", 1) if also else select
 
 
 async def load_checkin_context(checkin_id: int) -> CheckInContext:
     """The check-in with its grantee, round and programme, in one statement."""
-    row = plans.first(await plans.query(_CONTEXT_SQL, [checkin_id]))
+    statement = context_statement(checkin_id)
+    row = plans.first(await plans.query(statement.sql, statement.values))
     if row is None:
         raise NotFound(f"no check-in with id {checkin_id}")
     return context_of(row)
@@ -96,14 +105,14 @@ async def load_checkin_context(checkin_id: int) -> CheckInContext:
 
 def context_statement(checkin_id: int) -> Statement:
     """The statement load_checkin_context runs, for plans that read a context on the way."""
-    return Statement(_CONTEXT_SQL, [checkin_id])
+    return contexts_statement("WHERE c.id = ?\n", [checkin_id])
 
 
 def contexts_statement(where: str, values: Sequence[Any], *, also: str = "") -> Statement:
     """Contexts of the check-ins `where` picks (a WHERE clause, and ORDER BY if it matters;
     it may begin with further JOINs), with the columns `also` names read beside them."""
-    select = _CONTEXT_SELECT.replace("SELECT ", f"SELECT {also}, ", 1) if also else _CONTEXT_SELECT
-    return Statement(select + where, list(values))
+    held = framework_texts.held()  # the SELECT's values come before the WHERE's
+    return Statement(_context_select(len(held), also) + where, [*held, *values])
 
 
 def context_of(row: dict[str, Any]) -> CheckInContext:
@@ -153,7 +162,7 @@ def context_of(row: dict[str, Any]) -> CheckInContext:
         funder_name=str(row["f_name"]),
         framework_id=str(row["p_framework_id"]),
         framework_version=int(row["p_framework_version"]),
-        framework_toml=str(row["p_framework_toml"]),
+        framework_toml=framework_texts.text_of(row["p_framework_toml"], row["p_framework_sha256"]),
         contacts=contacts,
         activity_types=tuple(sql.decoded(row["p_activity_types"]) or ()),
         schedule=dict(sql.decoded(row["p_schedule"]) or {}),

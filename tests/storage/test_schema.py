@@ -46,6 +46,7 @@ MIGRATIONS = [
     "0004_send_pauses",
     "0005_web_links",
     "0006_participant_responses",
+    "0007_framework_sha256",
 ]
 UNIQUE = {
     ("funder", ("slug",)),
