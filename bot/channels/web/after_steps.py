@@ -35,23 +35,25 @@ class AfterSteps:
         self.clock = clock
         self._monotonic = monotonic
         self._kept: OrderedDict[str, tuple[OpenLink, float]] = OrderedDict()
+        self._tokens: dict[int, set[str]] = {}  # check-in id -> its tokens kept above
 
     def keep(self, opened: OpenLink, checkin: CheckIn) -> None:
         """`opened`'s check-in is now `checkin`, as a step of its form stored it."""
         now = self._monotonic()
         while self._kept:  # kept in the order they came, so the expired ones are first
-            _, (_, until) = next(iter(self._kept.items()))
+            oldest, (_, until) = next(iter(self._kept.items()))
             if until > now and len(self._kept) < _MOST_KEPT:
                 break
-            self._kept.popitem(last=False)
-        self._kept.pop(opened.token, None)
+            self._drop(oldest)
+        self._drop(opened.token)
         context = replace(opened.context, checkin=checkin)
         self._kept[opened.token] = (replace(opened, context=context), now + KEEP_SECONDS)
+        self._tokens.setdefault(checkin.id, set()).add(opened.token)
 
     def take(self, token: str) -> OpenLink | None:
         """The link's check-in as its last step stored it, once; None if there is none, or
         it is too old, or the link has expired since (the database then says why)."""
-        kept = self._kept.pop(token, None)
+        kept = self._drop(token)
         if kept is None:
             return None
         opened, until = kept
@@ -63,12 +65,18 @@ class AfterSteps:
 
     def stored(self, checkin: CheckIn) -> None:
         """A step of this process stored `checkin` (the dispatcher's on_stored hook)."""
-        older = [
-            (token, opened, until)
-            for token, (opened, until) in self._kept.items()
-            if opened.context.checkin.id == checkin.id
-            and opened.context.checkin.version < checkin.version
-        ]
-        for token, opened, until in older:
-            context = replace(opened.context, checkin=checkin)
-            self._kept[token] = (replace(opened, context=context), until)
+        for token in self._tokens.get(checkin.id, ()):
+            opened, until = self._kept[token]
+            if opened.context.checkin.version < checkin.version:
+                context = replace(opened.context, checkin=checkin)
+                self._kept[token] = (replace(opened, context=context), until)
+
+    def _drop(self, token: str) -> tuple[OpenLink, float] | None:
+        kept = self._kept.pop(token, None)
+        if kept is not None:
+            checkin_id = kept[0].context.checkin.id
+            tokens = self._tokens[checkin_id]
+            tokens.discard(token)
+            if not tokens:
+                del self._tokens[checkin_id]
+        return kept
