@@ -1,10 +1,11 @@
 """Web check-in answers per second: the real service against the same pages served from memory.
 
 50 grantees answer their check-ins at once over HTTP, each through its own private link: an
-answer is a form POST that the service stores through the dispatcher (link checked, step saved
-with its audit rows), then the redirect's GET of the next page (link checked again, the page
-rendered). The floor is a bare aiohttp app with the same handlers and templates, whose links
-and check-ins live in a dict and whose steps run the engine in memory: no database at all. Both
+answer is a form POST that the service stores through the dispatcher (link and check-in read
+and checked, step saved with its audit rows), then the redirect's GET of the next page (drawn
+from the check-in as the step stored it, the link's expiry checked again, the page rendered).
+The floor is a bare aiohttp app with the same handlers and templates, whose links and
+check-ins live in a dict and whose steps run the engine in memory: no database at all. Both
 run in a child process of their own, as deployed (the service is `build_service` with the
 shipped defaults, scheduler and access log included), one after the other in the same run:
 floor, service, floor again. The grantees run in this process.
@@ -349,9 +350,11 @@ def report(runs: list[Run], paced_floor: Run, paced: Run) -> str:
             "",
             f"{GRANTEES} grantees answer their check-ins at once over HTTP, each through its own "
             "private link, from the start page to submitted. An answer counts when its form POST "
-            "has been stored through the dispatcher (link checked, step and audit rows saved "
+            "has been stored through the dispatcher (link and check-in read and checked, step and "
+            "audit rows saved "
             "in one transaction) and the next page has been returned "
-            "(the redirect's GET: link checked again, page rendered); submitting counts too. The "
+            "(the redirect's GET: the page drawn from the check-in as the step stored it, the "
+            "link's expiry checked again, and rendered); submitting counts too. The "
             "floor is a bare aiohttp app with the same handlers and templates whose links and "
             "check-ins live in memory and whose steps run the engine in memory, measured before "
             "and after each service run in the same run. Both servers run in a child process each; "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from tortoise.queryset import QuerySet
 
-from storage import mapping, plans, sql
+from storage import framework_texts, mapping, plans, sql
 from storage import models as m
 from storage.errors import NotFound
 from storage.grantees import normalise_email
@@ -60,18 +61,23 @@ async def open_checkins_for_slack_user(slack_user_id: str) -> list[CheckInContex
     return await contexts_of(_open().filter(grantee__slack_user_id=slack_user_id))
 
 
-# a grantee's columns (grantee_of reads them), and its programme's and funder's (programme_of)
+# a grantee's columns (grantee_of reads them), and its programme's and funder's (programme_of);
+# the programme's framework text (tens of KB) is read only when this process does not hold it
 GRANTEE_COLUMNS = """g.programme_id AS g_programme_id, g.name AS g_name,
        g.organisation AS g_organisation, g.email AS g_email,
        g.slack_user_id AS g_slack_user_id, g.timezone AS g_timezone,
        g.activity_type AS g_activity_type, g.local_authority AS g_local_authority,
        g.active AS g_active, g.away_until AS g_away_until, g.email_failing AS g_email_failing,
        g.grant_amount AS g_grant_amount"""
-PROGRAMME_COLUMNS = """p.slug AS p_slug, p.name AS p_name, p.framework_id AS p_framework_id,
-       p.framework_version AS p_framework_version, p.framework_toml AS p_framework_toml,
+_PROGRAMME_COLUMNS_TEXT_OR_NOT = """p.slug AS p_slug, p.name AS p_name,
+       p.framework_id AS p_framework_id, p.framework_version AS p_framework_version,
+       {framework_text}, p.framework_sha256 AS p_framework_sha256,
        p.contacts AS p_contacts, p.activity_types AS p_activity_types,
        p.schedule AS p_schedule, p.digest_slack_channel AS p_digest_slack_channel,
        f.slug AS f_slug, f.name AS f_name"""
+PROGRAMME_COLUMNS = _PROGRAMME_COLUMNS_TEXT_OR_NOT.replace(
+    "{framework_text}", framework_texts.column(0)
+)
 # a check-in with its grantee, round, programme and funder, one row each (context_of reads it)
 _CONTEXT_SELECT = f"""
 SELECT c.id AS c_id, c.round_id AS c_round_id, c.grantee_id AS c_grantee_id,
@@ -81,19 +87,25 @@ SELECT c.id AS c_id, c.round_id AS c_round_id, c.grantee_id AS c_grantee_id,
        {GRANTEE_COLUMNS},
        r.period AS r_period, r.opened_at AS r_opened_at, r.due_at AS r_due_at,
        r.closes_at AS r_closes_at, r.closed_at AS r_closed_at,
-       {PROGRAMME_COLUMNS}
+       {_PROGRAMME_COLUMNS_TEXT_OR_NOT}
 FROM checkin c
 JOIN grantee g ON g.id = c.grantee_id
 JOIN round r ON r.id = c.round_id
 JOIN programme p ON p.id = r.programme_id
 JOIN funder f ON f.id = p.funder_id
 """
-_CONTEXT_SQL = _CONTEXT_SELECT + "WHERE c.id = ?\n"
+
+
+@lru_cache(maxsize=64)
+def _context_select(known_texts: int, also: str = "") -> str:
+    select = _CONTEXT_SELECT.replace("{framework_text}", framework_texts.column(known_texts))
+    return select.replace("SELECT ", f"SELECT {also}, ", 1) if also else select
 
 
 async def load_checkin_context(checkin_id: int) -> CheckInContext:
     """The check-in with its grantee, round and programme, in one statement."""
-    row = plans.first(await plans.query(_CONTEXT_SQL, [checkin_id]))
+    statement = context_statement(checkin_id)
+    row = plans.first(await plans.query(statement.sql, statement.values))
     if row is None:
         raise NotFound(f"no check-in with id {checkin_id}")
     return context_of(row)
@@ -101,14 +113,14 @@ async def load_checkin_context(checkin_id: int) -> CheckInContext:
 
 def context_statement(checkin_id: int) -> Statement:
     """The statement load_checkin_context runs, for plans that read a context on the way."""
-    return Statement(_CONTEXT_SQL, [checkin_id])
+    return contexts_statement("WHERE c.id = ?\n", [checkin_id])
 
 
 def contexts_statement(where: str, values: Sequence[Any], *, also: str = "") -> Statement:
     """Contexts of the check-ins `where` picks (a WHERE clause, and ORDER BY if it matters;
     it may begin with further JOINs), with the columns `also` names read beside them."""
-    select = _CONTEXT_SELECT.replace("SELECT ", f"SELECT {also}, ", 1) if also else _CONTEXT_SELECT
-    return Statement(select + where, list(values))
+    held = framework_texts.held()  # the SELECT's values come before the WHERE's
+    return Statement(_context_select(len(held), also) + where, [*held, *values])
 
 
 def context_of(row: dict[str, Any]) -> CheckInContext:
@@ -170,7 +182,7 @@ def programme_of(row: dict[str, Any], programme_id: int) -> Programme:
         funder_name=str(row["f_name"]),
         framework_id=str(row["p_framework_id"]),
         framework_version=int(row["p_framework_version"]),
-        framework_toml=str(row["p_framework_toml"]),
+        framework_toml=framework_texts.text_of(row["p_framework_toml"], row["p_framework_sha256"]),
         contacts=contacts,
         activity_types=tuple(sql.decoded(row["p_activity_types"]) or ()),
         schedule=dict(sql.decoded(row["p_schedule"]) or {}),

@@ -65,6 +65,8 @@ class Programme(Model):
     framework_id = fields.CharField(max_length=100)
     framework_version = fields.IntField()
     framework_toml = fields.TextField()
+    # the text's SHA-256 (storage.framework_texts): contexts read the text only when it is new
+    framework_sha256 = fields.CharField(max_length=64, default="", db_default="")
     contacts = JSONField(default=list)
     activity_types = JSONField(default=list)
     schedule = JSONField(default=dict)

@@ -202,7 +202,10 @@ def detach_worker(context: TortoiseContext | None = None) -> SqliteWorker | None
 
 async def run(plan: Plan[T], *, atomic: bool = True) -> T:
     """Run `plan`, all or nothing when `atomic` (inside a caller's transaction: a savepoint)."""
-    conn = connection()
+    return await _run_on(connection(), plan, atomic)
+
+
+async def _run_on(conn: BaseDBAsyncClient, plan: Plan[T], atomic: bool) -> T:
     if is_postgres(conn):
         return await _run_postgres(conn, plan, atomic)
     context = get_current_context()
@@ -283,9 +286,11 @@ def _single(statement: Statement) -> Plan[Rows]:
 async def query(sql: str, values: Sequence[Any] = ()) -> Rows:
     """One statement on its own (a read, or a write with RETURNING): its rows.
 
-    Outside a transaction it waits out a database that went away (see retry_on_disconnect):
+    Outside a transaction it waits out a PostgreSQL that went away (see retry_on_disconnect):
     the statements given here set values or read, so a repeat after an unseen success is safe.
     """
-    if isinstance(connection(), TransactionalDBClient):
-        return await run(_single(Statement(sql, values)), atomic=False)
+    conn = connection()
+    if isinstance(conn, TransactionalDBClient) or not is_postgres(conn):
+        # nothing to wait out: a transaction is never repeated here, a SQLite file never leaves
+        return await _run_on(conn, _single(Statement(sql, values)), atomic=False)
     return await retry_on_disconnect(lambda: run(_single(Statement(sql, values)), atomic=False))

@@ -8,6 +8,7 @@ from storage import mapping
 from storage import models as m
 from storage.common import as_json, insert_once
 from storage.errors import NotFound, StorageError
+from storage.framework_texts import sha256_of
 from storage.records import Programme, ProgrammeSpec
 
 
@@ -25,6 +26,7 @@ async def upsert_programme(spec: ProgrammeSpec) -> Programme:
             "framework_id": spec.framework_id,
             "framework_version": spec.framework_version,
             "framework_toml": spec.framework_toml,
+            "framework_sha256": sha256_of(spec.framework_toml),
             "contacts": as_json(mapping.contacts_json(spec.contacts)),
             "activity_types": as_json(list(spec.activity_types)),
             "schedule": as_json(spec.schedule),

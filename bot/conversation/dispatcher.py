@@ -7,7 +7,7 @@ import contextlib
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -35,6 +35,7 @@ from storage.records import (
     BULK,
     INTERACTIVE,
     AnswerWrite,
+    CheckIn,
     CheckInContext,
     InboundKey,
     OutboundMessage,
@@ -44,6 +45,7 @@ from storage.records import (
 
 log = logging.getLogger(__name__)
 CompletionHook = Callable[[CheckInContext, str], Awaitable[None]]
+StoredHook = Callable[[CheckIn], None]
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ class StepReport:
     outcome: StepOutcome
     prompts: tuple[Prompt, ...]
     deliveries: tuple[Delivery, ...]
+    # the check-in as stored once the message was taken: saved by it, or as found when
+    # another step went first
+    checkin: CheckIn | None = None
 
 
 class Dispatcher:
@@ -70,6 +75,9 @@ class Dispatcher:
         self.contact_hint = contact_hint
         self.outbox = Outbox(channels, clock=clock)
         self.on_completed: list[CompletionHook] = []
+        # told of each check-in as stored after a step of this process, whichever channel it
+        # came by (saved, or found moved on); called before the step's caller hears of it
+        self.on_stored: list[StoredHook] = []
         # the service runs completion hooks as tasks of their own (see step); a terminal
         # session or a script wants them done before the next line
         self.completion_in_background = False
@@ -258,11 +266,16 @@ class Dispatcher:
             holder=self.outbox.holder,
             thread_id=thread_id,
         )
+        for told in self.on_stored:
+            told(result.checkin)
         if result.outcome is StepOutcome.DUPLICATE:
             log.info("duplicate delivery %s ignored", inbound)
-            return StepReport(result.outcome, (), ())
+            return StepReport(result.outcome, (), (), result.checkin)
         if result.outcome is StepOutcome.CONFLICT:
-            return await self._tell_conflict(result.checkin.state, context, channel, inbound, view)
+            report = await self._tell_conflict(
+                result.checkin.state, context, channel, inbound, view
+            )
+            return replace(report, checkin=result.checkin)
         deliveries = tuple(
             Delivery(outbound_id, recipient, payload, lane=lane)
             for outbound_id in result.outbound_ids
@@ -279,7 +292,7 @@ class Dispatcher:
             self._sending[checkin_id] = self._in_background(sent)
         else:
             await sent
-        return StepReport(result.outcome, transition.prompts, deliveries)
+        return StepReport(result.outcome, transition.prompts, deliveries, result.checkin)
 
     async def _sent(
         self,

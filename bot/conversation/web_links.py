@@ -8,6 +8,7 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.clock import Clock, utc_now
 from storage import web_links
@@ -104,13 +105,17 @@ class Links:
         found = await web_links.find_link(token_hash(token))
         if found is None:
             return LinkProblem.UNKNOWN
-        link, context = found.link, found.context
-        if link.revoked_at is not None:
-            return LinkProblem.REVOKED
-        now = self.clock()
-        closed = not context.round.is_open
-        if closed or (link.expires_at is not None and now >= link.expires_at):
-            return LinkProblem.EXPIRED
-        if link.grantee_id != context.grantee.id or not context.grantee.active:
-            return LinkProblem.REVOKED  # the check-in is no longer this grantee's to answer
-        return OpenLink(token, link, context)
+        problem = link_problem(found.link, found.context, self.clock())
+        return OpenLink(token, found.link, found.context) if problem is None else problem
+
+
+def link_problem(link: WebLink, context: CheckInContext, now: datetime) -> LinkProblem | None:
+    """Why a link, as read with its check-in, opens nothing at `now`; None when it works."""
+    if link.revoked_at is not None:
+        return LinkProblem.REVOKED
+    closed = not context.round.is_open
+    if closed or (link.expires_at is not None and now >= link.expires_at):
+        return LinkProblem.EXPIRED
+    if link.grantee_id != context.grantee.id or not context.grantee.active:
+        return LinkProblem.REVOKED  # the check-in is no longer this grantee's to answer
+    return None

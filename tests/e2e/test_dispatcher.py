@@ -123,6 +123,29 @@ async def test_duplicate_delivery_is_handled_once(opened: CheckInContext) -> Non
     assert len(await storage.answer_history(opened.checkin.id)) == 1
 
 
+async def test_each_step_reports_and_tells_the_check_in_as_stored(opened: CheckInContext) -> None:
+    screen, clock = Screen(), Clock()
+    dispatcher = make_dispatcher(screen, clock)
+    told: list[tuple[int, int]] = []
+    dispatcher.on_stored.append(lambda checkin: told.append((checkin.id, checkin.version)))
+    started = await dispatcher.start(opened.checkin.id, "console", occasion="t1")
+    before = await storage.load_checkin_context(opened.checkin.id)
+    saved = await dispatcher.handle(opened.checkin.id, said("12", 1))
+    again = await dispatcher.handle(opened.checkin.id, said("12", 1))
+    # a step made from the check-in as it was before the answer: another process went first
+    late = await dispatcher.handle(opened.checkin.id, said("15", 2), context=before)
+    stored = (await storage.load_checkin_context(opened.checkin.id)).checkin
+    assert [r.outcome for r in (started, saved, again, late)] == [
+        StepOutcome.SAVED,
+        StepOutcome.SAVED,
+        StepOutcome.DUPLICATE,
+        StepOutcome.CONFLICT,
+    ]
+    assert saved.checkin == again.checkin == late.checkin == stored
+    assert stored.state["answers"] == {"O1": 12}
+    assert told == [(stored.id, stored.version - 1)] + [(stored.id, stored.version)] * 3
+
+
 async def test_two_terminals_answering_at_once_one_wins_the_other_is_told(
     opened: CheckInContext, monkeypatch: pytest.MonkeyPatch
 ) -> None:

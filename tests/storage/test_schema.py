@@ -48,6 +48,7 @@ MIGRATIONS = [
     "0005_web_links",
     "0006_participant_responses",
     "0007_participant_forms",
+    "0008_framework_sha256",
 ]
 UNIQUE = {
     ("funder", ("slug",)),

@@ -11,6 +11,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from bot.channels.web import forms, pages
+from bot.channels.web.after_steps import AfterSteps
 from bot.channels.web.link_gate import LinkGate
 from bot.channels.web.views import Views
 from bot.conversation.channel import InboundMessage
@@ -47,6 +48,8 @@ class CheckinPages:
         self.links = links
         self.views = views
         self.gate = gate or LinkGate(links, views)
+        self.after_steps = AfterSteps(dispatcher.clock)
+        dispatcher.on_stored.append(self.after_steps.stored)
 
     def add_routes(self, app: web.Application) -> None:
         base = "/checkin/{token:" + TOKEN_PATTERN + "}"
@@ -63,6 +66,12 @@ class CheckinPages:
 
     async def _open(self, request: web.Request) -> OpenLink:
         return await self.gate.open(request)
+
+    async def _open_page(self, request: web.Request) -> OpenLink:
+        """A link opened to show a page: right after its form's step, the check-in as the step
+        stored it (see AfterSteps); otherwise as the database has it."""
+        kept = self.after_steps.take(request.match_info["token"])
+        return kept if kept is not None else await self._open(request)
 
     async def _posted(self, request: web.Request) -> tuple[OpenLink, MultiDictProxy[Any]]:
         """A form posted to a link: the link, and its fields once the form is known to be ours
@@ -95,6 +104,8 @@ class CheckinPages:
             made_from_version=context.checkin.version,
         )
         report = await self.dispatcher.handle(context.checkin.id, message, context=context)
+        if report.checkin is not None:
+            self.after_steps.keep(opened, report.checkin)
         if report.outcome in (StepOutcome.CONFLICT, StepOutcome.DUPLICATE):
             raise self.views.conflict(opened)
         return report.outcome, report.prompts
@@ -102,7 +113,7 @@ class CheckinPages:
     # ---- pages -----------------------------------------------------------------------------
 
     async def start_page(self, request: web.Request) -> web.Response:
-        opened = await self._open(request)
+        opened = await self._open_page(request)
         fw, state = self._state(opened)
         return self.views.start(opened, fw, state)
 
@@ -112,7 +123,7 @@ class CheckinPages:
         raise self._go(opened, _next_page(prompts))
 
     async def question(self, request: web.Request) -> web.Response:
-        opened = await self._open(request)
+        opened = await self._open_page(request)
         fw, state = self._state(opened)
         q = fw.by_id.get(request.match_info["qid"])
         if q is None or not pages.can_show(q, state) or state.status is Status.NOT_STARTED:
@@ -157,7 +168,7 @@ class CheckinPages:
         raise self._go(opened, _next_page(prompts))
 
     async def check(self, request: web.Request) -> web.Response:
-        opened = await self._open(request)
+        opened = await self._open_page(request)
         fw, state = self._state(opened)
         if state.status is Status.COMPLETED:
             raise self._go(opened, "/done")
@@ -169,7 +180,7 @@ class CheckinPages:
         raise self._go(opened, _next_page(prompts))
 
     async def done(self, request: web.Request) -> web.Response:
-        opened = await self._open(request)
+        opened = await self._open_page(request)
         fw, state = self._state(opened)
         if state.status is not Status.COMPLETED:
             raise self._go(opened, pages.page_for(state))
@@ -177,11 +188,15 @@ class CheckinPages:
         return await self.views.done(opened, fw, state, changed=changed)
 
     async def saved(self, request: web.Request) -> web.Response:
-        opened = await self._open(request)
+        opened = await self._open_page(request)
         fw, state = self._state(opened)
         return self.views.saved(opened, fw, state)
 
     async def _reopen(self, opened: OpenLink) -> OpenLink:
+        """The link again after a step of its form: as the step stored its check-in."""
+        kept = self.after_steps.take(opened.token)
+        if kept is not None:
+            return kept
         return await self.gate.reopen(opened.token)
 
 
