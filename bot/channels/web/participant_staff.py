@@ -140,14 +140,9 @@ class ParticipantStaffPages:
 
     async def printable(self, request: web.Request) -> web.Response:
         """The paper form, print-friendly, with the online form's address and its QR code."""
-        staff = await self._staff(request)
-        kind = kind_in(request)
+        staff, kind, link = await self._printing(request)
         html = printable_form(
-            staff.framework,
-            kind,
-            organisation=staff.opened.context.grantee.organisation,
-            period=staff.period,
-            link=await self.online_link(staff, kind),
+            staff.framework, kind, organisation=staff.organisation, period=staff.period, link=link
         )
         response = web.Response(text=html, content_type="text/html")
         response.headers["Content-Security-Policy"] = inline_style_policy(html)
@@ -155,19 +150,20 @@ class ParticipantStaffPages:
 
     async def printable_pdf(self, request: web.Request) -> web.Response:
         """The paper form as an A4 PDF, with the same wording, address and QR code."""
-        staff = await self._staff(request)
-        kind = kind_in(request)
+        staff, kind, link = await self._printing(request)
         pdf = printable_pdf(
-            staff.framework,
-            kind,
-            organisation=staff.opened.context.grantee.organisation,
-            period=staff.period,
-            link=await self.online_link(staff, kind),
+            staff.framework, kind, organisation=staff.organisation, period=staff.period, link=link
         )
         response = web.Response(body=pdf, content_type="application/pdf")
         name = f"{SLUGS[kind]}-form-{staff.period}".replace(" ", "-").lower()
         response.headers["Content-Disposition"] = f'attachment; filename="{_safe(name)}.pdf"'
         return response
+
+    async def _printing(self, request: web.Request) -> tuple[Staff, FormKind, str]:
+        """Whose form is printed, which kind, and the online address printed on it."""
+        staff = await self._staff(request)
+        kind = kind_in(request)
+        return staff, kind, await self.online_link(staff, kind)
 
     async def set_status(self, request: web.Request) -> web.Response:
         """Pause, close or reopen an online form; the hub then says what changed."""

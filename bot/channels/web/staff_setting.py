@@ -43,6 +43,10 @@ class Staff:
         return self.opened.context.round.period
 
     @property
+    def organisation(self) -> str:
+        return self.opened.context.grantee.organisation
+
+    @property
     def base(self) -> str:
         """The path of the forms' hub under the link."""
         return f"/checkin/{self.opened.token}/participants"
