@@ -23,6 +23,7 @@ __all__ = [
     "grantee_forms",
     "open_form",
     "register_form",
+    "registered_form",
     "set_form_status",
     "typed_token",
 ]
@@ -77,10 +78,17 @@ async def register_form(
 ) -> str:
     """The token of a grantee's form for a period and kind, recorded so that its address opens
     it; called whenever a printable form, poster or link is made. A form keeps its first token."""
-    made = form_token(secret, grantee_id, period, kind)
-    state = await participant_forms.register_form(grantee_id, period, kind, made, now=now)
+    state = await registered_form(grantee_id, period, kind, secret=secret, now=now)
     assert state.token is not None  # registering gives it one
     return state.token
+
+
+async def registered_form(
+    grantee_id: int, period: str, kind: FormKind, *, secret: str, now: datetime
+) -> FormState:
+    """The form registered as register_form does, with its status read in the same breath."""
+    made = form_token(secret, grantee_id, period, kind)
+    return await participant_forms.register_form(grantee_id, period, kind, made, now=now)
 
 
 async def set_form_status(

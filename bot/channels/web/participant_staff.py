@@ -31,8 +31,8 @@ from bot.participants.keying import tally
 from bot.participants.online import (
     FORM_STATUSES,
     FormStatus,
-    form_status,
     register_form,
+    registered_form,
     set_form_status,
 )
 from bot.participants.printable import form_link, printable_form
@@ -112,18 +112,17 @@ class ParticipantStaffPages:
     async def hub(self, request: web.Request) -> web.Response:
         staff = await self._staff(request)
         counts = await tally(staff.grantee_id, staff.period)
-        kinds = [
-            KindLinks(
-                kind,
-                NAMES[kind],
-                WHEN[kind],
-                SLUGS[kind],
-                counts.counted.get(kind, 0),
-                await self.online_link(staff, kind),
-                await form_status(staff.grantee_id, staff.period, kind),
+        kinds = []
+        for kind in FORM_KINDS:
+            form = await registered_form(
+                staff.grantee_id, staff.period, kind, secret=self.secret(), now=self.clock()
             )
-            for kind in FORM_KINDS
-        ]
+            assert form.token is not None  # registering gives it one
+            online = form_link(self.gate.links.base_url, form.token)
+            counted = counts.counted.get(kind, 0)
+            kinds.append(
+                KindLinks(kind, NAMES[kind], WHEN[kind], SLUGS[kind], counted, online, form.status)
+            )
         changed = request.query.get("changed", "")
         changed_kind = next((k for k in kinds if k.slug == changed), None)
         return self.views.html(
