@@ -79,18 +79,14 @@ def _story(layout: FormLayout, organisation: str, period: str, link: str | None)
         Spacer(1, 3 * mm),
         Paragraph(_text(layout.form.statement), _STATEMENT),
     ]
-    number = 0
-    for item in layout.items:
-        number += 1
-        story.append(_item(number, item))
-    number += 1
-    story.append(_choices(number, layout.form.age_question, layout.form.age_bands))
-    number += 1
+    story.extend(_item(number, item) for number, item in enumerate(layout.items, start=1))
+    age, code = len(layout.items) + 1, len(layout.items) + 2
+    story.append(_choices(age, layout.form.age_question, layout.form.age_bands))
     recipe = f"{layout.form.code_recipe} {layout.form.code_help}".strip()
     story.append(
         KeepTogether(
             [
-                Paragraph(_text(f"{number}. {layout.form.code_question}"), _QUESTION),
+                Paragraph(_text(f"{code}. {layout.form.code_question}"), _QUESTION),
                 Paragraph(_text(recipe), _BODY),
                 Spacer(1, 1 * mm),
                 _boxes(["" for _ in range(6)], width=8 * mm, height=8 * mm),
