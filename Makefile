@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test faults lint check bench bench-slack bench-email bench-web clean
+.PHONY: install demo test faults lint check bench bench-slack bench-email bench-web bench-web-count clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ bench-email: install
 # the web check-in benchmark alone; prints its Markdown section (make bench writes docs/benchmarks.md)
 bench-web: install
 	$(BIN)/python bench/bench_web.py
+
+# instructions an answer on the web path, service and floor, counted by callgrind (needs valgrind)
+bench-web-count: install
+	$(BIN)/python bench/count_web.py
 
 clean:
 	rm -rf $(VENV) var/demo .pytest_cache .mypy_cache .ruff_cache
