@@ -120,6 +120,9 @@ class RoundLoad:
         self._arrived: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
         self._round_posts = 0
         self._round_going = asyncio.Event()
+        # the services may have posted first questions before this was made: seen from the start
+        for call in list(standin.calls):
+            self._seen(call)
         standin.on_call = self._seen
 
     def _seen(self, call: Call) -> None:
