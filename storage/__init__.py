@@ -39,6 +39,7 @@ from storage.messages import (
     outbound_counts,
     pending_outbound,
     record_inbound,
+    renew_claims,
     take_back_unfinished,
 )
 from storage.programmes import (
@@ -138,6 +139,7 @@ __all__ = [
     "question_message",
     "record_inbound",
     "remember_email_reply",
+    "renew_claims",
     "reply_statement",
     "reply_thread",
     "round_events",

@@ -136,6 +136,23 @@ async def claim_outbound(
     return [mapping.outbound(row, maybe_sent=row.id in maybe_sent) for row in rows]
 
 
+async def renew_claims(ids: Sequence[int], *, held_until: datetime, until: datetime) -> set[int]:
+    """Extend to `until` the claims on these messages that still end at `held_until` (so no
+    other sender has taken them since); the ids whose claims were extended.
+
+    A sender working through a batch renews before its lease runs out: a message whose claim
+    another sender took meanwhile is that sender's to send, and is left alone.
+    """
+    held_until, until = utc(held_until), utc(until)
+    await m.OutboundMessage.filter(
+        id__in=list(ids), status=SENDING, next_attempt_at=held_until
+    ).update(next_attempt_at=until)
+    renewed = await m.OutboundMessage.filter(
+        id__in=list(ids), status=SENDING, next_attempt_at=until
+    ).values_list("id", flat=True)
+    return {int(i) for i in renewed}  # type: ignore[call-overload]
+
+
 async def take_back_unfinished(holder: str, *, now: datetime) -> int:
     """A restarted instance's claims, due again at once: it knows it is no longer sending them.
 

@@ -8,7 +8,7 @@ import logging
 import os
 import socket
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import storage
 from bot.clock import Clock, utc_now
@@ -64,10 +64,11 @@ class Outbox:
         """Deliver these just-stored messages, unless another sender already has them."""
         if not ids:
             return 0
+        now = self.clock()
         claimed = await storage.claim_outbound(
-            now=self.clock(), lease=self.lease, ids=ids, holder=self.holder
+            now=now, lease=self.lease, ids=ids, holder=self.holder
         )
-        return await self._deliver_all(claimed)
+        return await self._deliver_all(claimed, held_until=now + self.lease)
 
     async def deliver_claimed(self, messages: Sequence[OutboundMessage]) -> int:
         """Deliver messages stored already claimed by this sender (see save_step's claim_for)."""
@@ -84,8 +85,9 @@ class Outbox:
         for name in names:
             left = limit
             while left > 0 and not self._stopping:
+                now = self.clock()
                 claimed = await storage.claim_outbound(
-                    now=self.clock(),
+                    now=now,
                     lease=self.lease,
                     channel=name,
                     limit=min(self.batch, left),
@@ -94,7 +96,7 @@ class Outbox:
                 if not claimed:
                     break
                 left -= len(claimed)
-                sent += await self._deliver_all(claimed)
+                sent += await self._deliver_all(claimed, held_until=now + self.lease)
         return sent
 
     def wake(self) -> None:
@@ -141,14 +143,38 @@ class Outbox:
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
             self._wake.clear()
 
-    async def _deliver_all(self, messages: Sequence[OutboundMessage]) -> int:
+    async def _deliver_all(
+        self, messages: Sequence[OutboundMessage], *, held_until: datetime | None = None
+    ) -> int:
+        """Deliver claimed messages one after another. `held_until`: when their claims end;
+        once half the lease has gone (a channel's pacing makes a batch take a while), the
+        claims are renewed, and any another sender took meanwhile are left to it."""
         sent = 0
-        for index, message in enumerate(messages):
+        waiting = list(messages)
+        while waiting:
             if self._stopping and asyncio.current_task() is self._task:
-                await self._hand_back(messages[index:])
+                await self._hand_back(waiting)
                 break
-            sent += await self._deliver(message)
+            if held_until is not None and held_until - self.clock() < self.lease / 2:
+                waiting, held_until = await self._renewed(waiting, held_until)
+                if not waiting:
+                    break
+            sent += await self._deliver(waiting.pop(0))
         return sent
+
+    async def _renewed(
+        self, messages: list[OutboundMessage], held_until: datetime
+    ) -> tuple[list[OutboundMessage], datetime]:
+        """The messages whose claims are still this sender's, renewed; and their new end."""
+        until = self.clock() + self.lease
+        held = await storage.renew_claims(
+            [message.id for message in messages], held_until=held_until, until=until
+        )
+        if len(held) < len(messages):
+            # their lease ran out and another sender claimed them: sending here too would
+            # send them twice
+            log.info("%d claimed message(s) taken by another sender", len(messages) - len(held))
+        return [message for message in messages if message.id in held], until
 
     async def _hand_back(self, messages: Sequence[OutboundMessage]) -> None:
         """Claimed by the background loop but not started when the service stopped."""

@@ -191,3 +191,49 @@ async def test_a_sender_that_died_mid_send_is_taken_over_after_its_lease(db: Non
     assert await survivor.flush() == 0  # the lease still holds
     clock.advance(minutes=3)
     assert await survivor.flush() == 1 and channel.sent == ["hello"]
+
+
+class SlowChannel(ScriptedChannel):
+    """Each send takes `seconds` of the clock (a channel pacing a long batch); after the send
+    numbered `then_at`, another instance's outbox runs once."""
+
+    def __init__(self, clock: Clock, seconds: list[float], then_at: int, other: Outbox) -> None:
+        super().__init__()
+        self.clock, self.seconds, self.then_at, self.other = clock, seconds, then_at, other
+
+    async def deliver(self, delivery: Delivery) -> str | None:
+        self.clock.advance(seconds=self.seconds[len(self.sent)])
+        sent = await super().deliver(delivery)
+        if len(self.sent) == self.then_at:
+            await self.other.flush()
+        return sent
+
+
+async def test_a_batch_longer_than_its_lease_is_renewed_and_sent_once(db: None) -> None:
+    await queue("1", "2", "3", "4", "5", "6")
+    clock = Clock()
+    lease = timedelta(seconds=10)
+    elsewhere = ScriptedChannel()
+    other = Outbox({"test": elsewhere}, clock=clock, lease=lease, holder="b")
+    # 4 s a send: past half the lease after the second, renewed before the third; the other
+    # instance, looking during the third, finds nothing due
+    slow = SlowChannel(clock, [4.0] * 6, 3, other)
+    await Outbox({"test": slow}, clock=clock, lease=lease, holder="a").flush()
+    assert slow.sent == ["1", "2", "3", "4", "5", "6"] and elsewhere.sent == []
+    assert await storage.outbound_counts() == {"sent": 6}
+
+
+async def test_what_another_sender_took_after_a_lease_ran_out_is_left_to_it(db: None) -> None:
+    await queue("1", "2", "3", "4", "5", "6")
+    clock = Clock()
+    lease = timedelta(seconds=10)
+    elsewhere = ScriptedChannel()
+    other = Outbox({"test": elsewhere}, clock=clock, lease=lease, holder="b")
+    # the second send outlasts the lease; the other instance takes the batch's rest, the one
+    # in flight included (flagged: it may have gone, so a channel that can check does)
+    slow = SlowChannel(clock, [4.0, 7.0, 4.0, 4.0, 4.0, 4.0], 2, other)
+    await Outbox({"test": slow}, clock=clock, lease=lease, holder="a").flush()
+    assert elsewhere.sent == ["2", "3", "4", "5", "6"]
+    assert elsewhere.maybe_sent == [True] * 5
+    assert slow.sent == ["1", "2"]  # none of the rest a second time
+    assert await storage.outbound_counts() == {"sent": 6}
