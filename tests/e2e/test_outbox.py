@@ -209,31 +209,33 @@ class SlowChannel(ScriptedChannel):
         return sent
 
 
-async def test_a_batch_longer_than_its_lease_is_renewed_and_sent_once(db: None) -> None:
+async def batch_sent_by_two(
+    seconds: list[float], then_at: int
+) -> tuple[list[str], ScriptedChannel]:
+    """Six messages claimed as one batch by instance "a" (lease 10 s), whose sends take
+    `seconds` each; instance "b" looks once after send `then_at`. What a sent, and b's channel."""
     await queue("1", "2", "3", "4", "5", "6")
     clock = Clock()
     lease = timedelta(seconds=10)
     elsewhere = ScriptedChannel()
     other = Outbox({"test": elsewhere}, clock=clock, lease=lease, holder="b")
+    slow = SlowChannel(clock, seconds, then_at, other)
+    await Outbox({"test": slow}, clock=clock, lease=lease, holder="a").flush()
+    assert await storage.outbound_counts() == {"sent": 6}
+    return slow.sent, elsewhere
+
+
+async def test_a_batch_longer_than_its_lease_is_renewed_and_sent_once(db: None) -> None:
     # 4 s a send: past half the lease after the second, renewed before the third; the other
     # instance, looking during the third, finds nothing due
-    slow = SlowChannel(clock, [4.0] * 6, 3, other)
-    await Outbox({"test": slow}, clock=clock, lease=lease, holder="a").flush()
-    assert slow.sent == ["1", "2", "3", "4", "5", "6"] and elsewhere.sent == []
-    assert await storage.outbound_counts() == {"sent": 6}
+    sent, elsewhere = await batch_sent_by_two([4.0] * 6, 3)
+    assert sent == ["1", "2", "3", "4", "5", "6"] and elsewhere.sent == []
 
 
 async def test_what_another_sender_took_after_a_lease_ran_out_is_left_to_it(db: None) -> None:
-    await queue("1", "2", "3", "4", "5", "6")
-    clock = Clock()
-    lease = timedelta(seconds=10)
-    elsewhere = ScriptedChannel()
-    other = Outbox({"test": elsewhere}, clock=clock, lease=lease, holder="b")
     # the second send outlasts the lease; the other instance takes the batch's rest, the one
     # in flight included (flagged: it may have gone, so a channel that can check does)
-    slow = SlowChannel(clock, [4.0, 7.0, 4.0, 4.0, 4.0, 4.0], 2, other)
-    await Outbox({"test": slow}, clock=clock, lease=lease, holder="a").flush()
+    sent, elsewhere = await batch_sent_by_two([4.0, 7.0, 4.0, 4.0, 4.0, 4.0], 2)
     assert elsewhere.sent == ["2", "3", "4", "5", "6"]
     assert elsewhere.maybe_sent == [True] * 5
-    assert slow.sent == ["1", "2"]  # none of the rest a second time
-    assert await storage.outbound_counts() == {"sent": 6}
+    assert sent == ["1", "2"]  # none of the rest a second time
