@@ -13,11 +13,13 @@ import storage
 from bot.conversation.channel import Delivery, PermanentFailure, TemporaryFailure
 from bot.conversation.outbox import Outbox
 from bot.conversation.rendering import ConversationView
+from bot.settings_sections import OutboxSettings
 from conversations.state import Prompt
 from storage.db import database
 from storage.records import BULK, INTERACTIVE, CheckInContext, OutboundWrite
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+SHIPPED_LEASE = timedelta(seconds=OutboxSettings().lease_seconds)
 
 
 class Clock:
@@ -194,48 +196,46 @@ async def test_a_sender_that_died_mid_send_is_taken_over_after_its_lease(db: Non
 
 
 class SlowChannel(ScriptedChannel):
-    """Each send takes `seconds` of the clock (a channel pacing a long batch); after the send
-    numbered `then_at`, another instance's outbox runs once."""
+    """Each send takes a share of the lease on the clock (a channel pacing a long batch); after
+    the send numbered `then_at`, another instance's outbox runs once."""
 
-    def __init__(self, clock: Clock, seconds: list[float], then_at: int, other: Outbox) -> None:
+    def __init__(self, clock: Clock, shares: list[float], then_at: int, other: Outbox) -> None:
         super().__init__()
-        self.clock, self.seconds, self.then_at, self.other = clock, seconds, then_at, other
+        self.clock, self.shares, self.then_at, self.other = clock, shares, then_at, other
 
     async def deliver(self, delivery: Delivery) -> str | None:
-        self.clock.advance(seconds=self.seconds[len(self.sent)])
+        self.clock.advance(seconds=self.shares[len(self.sent)] * SHIPPED_LEASE.total_seconds())
         sent = await super().deliver(delivery)
         if len(self.sent) == self.then_at:
             await self.other.flush()
         return sent
 
 
-async def batch_sent_by_two(
-    seconds: list[float], then_at: int
-) -> tuple[list[str], ScriptedChannel]:
-    """Six messages claimed as one batch by instance "a" (lease 10 s), whose sends take
-    `seconds` each; instance "b" looks once after send `then_at`. What a sent, and b's channel."""
+async def batch_sent_by_two(shares: list[float], then_at: int) -> tuple[list[str], ScriptedChannel]:
+    """Six messages claimed as one batch by instance "a" (the shipped lease), whose sends take
+    `shares` of the lease each; instance "b" looks once after send `then_at`. What a sent, and
+    b's channel."""
     await queue("1", "2", "3", "4", "5", "6")
     clock = Clock()
-    lease = timedelta(seconds=10)
     elsewhere = ScriptedChannel()
-    other = Outbox({"test": elsewhere}, clock=clock, lease=lease, holder="b")
-    slow = SlowChannel(clock, seconds, then_at, other)
-    await Outbox({"test": slow}, clock=clock, lease=lease, holder="a").flush()
+    other = Outbox({"test": elsewhere}, clock=clock, lease=SHIPPED_LEASE, holder="b")
+    slow = SlowChannel(clock, shares, then_at, other)
+    await Outbox({"test": slow}, clock=clock, lease=SHIPPED_LEASE, holder="a").flush()
     assert await storage.outbound_counts() == {"sent": 6}
     return slow.sent, elsewhere
 
 
 async def test_a_batch_longer_than_its_lease_is_renewed_and_sent_once(db: None) -> None:
-    # 4 s a send: past half the lease after the second, renewed before the third; the other
-    # instance, looking during the third, finds nothing due
-    sent, elsewhere = await batch_sent_by_two([4.0] * 6, 3)
+    # each send 0.4 of the lease: past half of it after the second, renewed before the third;
+    # the other instance, looking during the third, finds nothing due
+    sent, elsewhere = await batch_sent_by_two([0.4] * 6, 3)
     assert sent == ["1", "2", "3", "4", "5", "6"] and elsewhere.sent == []
 
 
 async def test_what_another_sender_took_after_a_lease_ran_out_is_left_to_it(db: None) -> None:
     # the second send outlasts the lease; the other instance takes the batch's rest, the one
     # in flight included (flagged: it may have gone, so a channel that can check does)
-    sent, elsewhere = await batch_sent_by_two([4.0, 7.0, 4.0, 4.0, 4.0, 4.0], 2)
+    sent, elsewhere = await batch_sent_by_two([0.4, 0.7, 0.4, 0.4, 0.4, 0.4], 2)
     assert elsewhere.sent == ["2", "3", "4", "5", "6"]
     assert elsewhere.maybe_sent == [True] * 5
     assert sent == ["1", "2"]  # none of the rest a second time
