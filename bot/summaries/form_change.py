@@ -28,17 +28,25 @@ def periods_so_far(rounds: Iterable[tuple[int, str, object]], round_id: int) -> 
     return [period for _, period, _ in ordered[:upto]]
 
 
+def participants_by_grantee(
+    framework: Framework, observations: Iterable[b.Observation]
+) -> dict[int, int]:
+    """The unique participants each grantee reported in its check-in (cost per participant)."""
+    form = framework.participant_form
+    if form is None or form.unique_participants is None:
+        return {}
+    return {
+        o.grantee_id: int(o.value)
+        for o in observations
+        if o.question_id == form.unique_participants
+    }
+
+
 def unique_participants(
     framework: Framework, observations: Iterable[b.Observation], grantee_id: int
 ) -> int | None:
-    """The unique participants a grantee reported in its check-in (cost per participant)."""
-    form = framework.participant_form
-    if form is None or form.unique_participants is None:
-        return None
-    for o in observations:
-        if o.grantee_id == grantee_id and o.question_id == form.unique_participants:
-            return int(o.value)
-    return None
+    """The unique participants one grantee reported in its check-in."""
+    return participants_by_grantee(framework, observations).get(grantee_id)
 
 
 async def grantee_change(
@@ -130,14 +138,7 @@ def cost_cell(
     funder: str,
 ) -> Cell | None:
     """Grants over unique participants, each grantee a cluster (y its grant, n its people)."""
-    form = framework.participant_form
-    if form is None or form.unique_participants is None:
-        return None
-    people = {
-        o.grantee_id: int(o.value)
-        for o in observations
-        if o.question_id == form.unique_participants
-    }
+    people = participants_by_grantee(framework, observations)
     clusters = [
         (grant, people[gid])
         for gid, grant in sorted(grants.items())
