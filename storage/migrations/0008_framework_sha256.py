@@ -20,15 +20,15 @@ async def hash_framework_texts(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0007_participant_forms')]
+    dependencies = [("models", "0007_participant_forms")]
 
     initial = False
 
     operations = [
         ops.AddField(
-            model_name='Programme',
-            name='framework_sha256',
-            field=fields.CharField(default='', db_default='', max_length=64),
+            model_name="Programme",
+            name="framework_sha256",
+            field=fields.CharField(default="", db_default="", max_length=64),
         ),
         ops.RunPython(hash_framework_texts, ops.RunPython.noop),
     ]
